@@ -1,0 +1,1 @@
+"""tiktok-shop-assets: TikTok Shop market data as partitioned Dagster assets."""

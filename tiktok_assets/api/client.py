@@ -1,0 +1,523 @@
+"""The HTTP client of the TikTok Shop API, sync and async, over one pooled httpx client.
+
+The request logic (journal look-up, budget, pacing, retries, classification of answers,
+paging) is written once, as generators that yield the effects they need (`_Send`, `_Sleep`,
+`_Blocking`); `TikTokShopClient` runs them with blocking calls, `AsyncTikTokShopClient`
+with `await`. Both expose the same keyword-only method per endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import dataclasses
+import datetime as dt
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from tiktok_assets.api import endpoints as ep
+from tiktok_assets.api import errors, models
+from tiktok_assets.api.hooks import CallRecord, CreditBudget, RateLimiter, RequestJournal
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=models.Record)
+CREDIT_LIMIT_MARKER = "credit"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientSettings:
+    """How the client talks to the API. `api_key` never appears in a repr."""
+
+    origin: str
+    api_key: str = dataclasses.field(repr=False)
+    timeout_seconds: float = 30.0
+    connect_timeout_seconds: float = 10.0
+    max_retries: int = 5
+    backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 30.0
+    max_retry_after_seconds: float = 120.0
+    page_size: int = 50
+    max_pages: int = 500
+    max_connections: int = 16
+    force_refresh: bool = False
+
+
+@dataclasses.dataclass
+class Usage:
+    """What calls made inside a `track_usage()` scope cost."""
+
+    requests: int = 0
+    credits: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.requests += other.requests
+        self.credits += other.credits
+        self.cache_hits += other.cache_hits
+        self.retries += other.retries
+
+
+_usage_scopes: contextvars.ContextVar[tuple[Usage, ...]] = contextvars.ContextVar(
+    "tiktok_usage_scopes", default=()
+)
+
+
+@contextlib.contextmanager
+def track_usage() -> Iterator[Usage]:
+    """Count requests, credits and cache hits of the calls made in this scope (and task)."""
+    usage = Usage()
+    token = _usage_scopes.set((*_usage_scopes.get(), usage))
+    try:
+        yield usage
+    finally:
+        _usage_scopes.reset(token)
+
+
+def _count(**deltas: int) -> None:
+    for usage in _usage_scopes.get():
+        for name, delta in deltas.items():
+            setattr(usage, name, getattr(usage, name) + delta)
+
+
+@dataclasses.dataclass(frozen=True)
+class RankedList(Generic[T]):
+    """All pages of a list route, in the server's order, with the server's `total`."""
+
+    items: list[T]
+    total: int | None
+
+
+# Effects the request generators yield to their driver.
+@dataclasses.dataclass(frozen=True)
+class _Send:
+    request: ep.ApiRequest
+
+
+@dataclasses.dataclass(frozen=True)
+class _Sleep:
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class _Blocking:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+_Steps = Generator[_Send | _Sleep | _Blocking, Any, Any]
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
+class EndpointMethods:
+    """One keyword-only method per endpoint; subclasses provide `_call`.
+
+    On the async client each method returns an awaitable of the same record.
+    """
+
+    def _call(self, endpoint: ep.Endpoint, id: str | None, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def fetch(self, endpoint: ep.Endpoint, *, id: str | None, **params: Any) -> Any:
+        """Call any endpoint by its spec (what the assets use)."""
+        return self._call(endpoint, id, **params)
+
+    def shop_detail(self, *, id: str, country: str | None = None) -> models.ShopDetail:
+        """POST shop-detail: a shop's profile."""
+        return self._call(ep.SHOP_DETAIL, id, country=country)
+
+    def shop_total(self, *, id: str, period: int = ep.DEFAULT_PERIOD) -> models.ShopTotal:
+        """POST shop-detail/total: a shop's totals over `period` days."""
+        return self._call(ep.SHOP_TOTAL, id, period=period)
+
+    def shop_products(
+        self,
+        *,
+        id: str,
+        period: int = ep.DEFAULT_PERIOD,
+        sort: str = "revenue",
+        order: str = "desc",
+    ) -> RankedList[models.ShopProduct]:
+        """POST shop-detail/product/queryList: the shop's whole ranked product list."""
+        return self._call(ep.SHOP_PRODUCTS, id, period=period, sort=sort, order=order)
+
+    def product_detail(self, *, id: str) -> models.ProductDetail:
+        """GET product-detail/{id}: a product's profile."""
+        return self._call(ep.PRODUCT_DETAIL, id)
+
+    def product_total(self, *, id: str, period: int = ep.DEFAULT_PERIOD) -> models.ProductTotal:
+        """POST product-detail/total: a product's totals over `period` days."""
+        return self._call(ep.PRODUCT_TOTAL, id, period=period)
+
+    def product_history(
+        self, *, id: str, period: int = ep.DEFAULT_PERIOD
+    ) -> list[models.ProductDay]:
+        """POST product-detail/history: one row per day of the period."""
+        return self._call(ep.PRODUCT_HISTORY, id, period=period)
+
+    def creator_total(self, *, id: str, period: int = ep.DEFAULT_PERIOD) -> models.CreatorTotal:
+        """POST creator-detail/total: a creator's totals over `period` days."""
+        return self._call(ep.CREATOR_TOTAL, id, period=period)
+
+    def creator_products(
+        self, *, id: str, period: int = ep.DEFAULT_PERIOD
+    ) -> RankedList[models.CreatorProduct]:
+        """POST creator-detail/searchProducts: every product the creator promotes."""
+        return self._call(ep.CREATOR_PRODUCTS, id, period=period)
+
+    def video_detail(self, *, id: str) -> models.VideoDetail:
+        """GET /api/v2/videos/{id}: a video's metadata."""
+        return self._call(ep.VIDEO_DETAIL, id)
+
+    def video_metrics(self, *, id: str, period: int = ep.DEFAULT_PERIOD) -> models.VideoMetrics:
+        """GET /api/v2/videos/{id}/metrics: views, likes, comments, shares over the period."""
+        return self._call(ep.VIDEO_METRICS, id, period=period)
+
+    def credits(self) -> models.Credits:
+        """GET credits: the account's credits (costs one credit itself)."""
+        return self._call(ep.CREDITS, None)
+
+
+class _ClientCore(EndpointMethods):
+    """The request logic shared by the sync and the async client."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        limiter: RateLimiter | None = None,
+        journal: RequestJournal | None = None,
+        budget: CreditBudget | None = None,
+    ) -> None:
+        self.settings = settings
+        self.limiter = limiter
+        self.journal = journal
+        self.budget = budget
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(origin={self.settings.origin!r})"
+
+    # -- building blocks -------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "X-API-Key": self.settings.api_key,
+            "Accept": "application/json",
+            "User-Agent": "tiktok-shop-assets/0.1",
+        }
+
+    def _timeout(self) -> httpx.Timeout:
+        s = self.settings
+        return httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds)
+
+    def _limits(self) -> httpx.Limits:
+        n = self.settings.max_connections
+        return httpx.Limits(max_connections=n, max_keepalive_connections=n)
+
+    def _redact(self, text: str) -> str:
+        key = self.settings.api_key
+        return text.replace(key, "***") if key else text
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        s = self.settings
+        if retry_after is not None:
+            return min(retry_after, s.max_retry_after_seconds)
+        ceiling = min(s.max_backoff_seconds, s.backoff_seconds * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _classify(self, request: ep.ApiRequest, response: httpx.Response) -> tuple[Any, Exception]:
+        """(body, None) for a good answer, or (body or None, the typed error)."""
+        where = {"route": request.route, "id": request.id, "status": response.status_code}
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        server_message = None
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            server_message = self._redact(body["error"])[:300]
+        elif body is None:
+            server_message = self._redact(response.text[:120]) or None
+        status = response.status_code
+        if 200 <= status < 300:
+            if not isinstance(body, dict):
+                return None, errors.BadResponse(
+                    f"answer is not a JSON object (HTTP {status}, "
+                    f"content-type {response.headers.get('content-type')!r})",
+                    **where,
+                )
+            if body.get("success") is False:
+                return None, errors.BadResponse(
+                    "answer says success: false", server_message=server_message, **where
+                )
+            if "data" not in body:
+                return None, errors.BadResponse("answer has no 'data'", **where)
+            return body, None  # type: ignore[return-value]
+        kind: type[errors.TikTokAPIError]
+        if status == 401:
+            kind = errors.Unauthorized
+        elif status == 403:
+            kind = errors.Forbidden
+        elif status == 404 or (server_message and "not found" in server_message.lower()):
+            kind = errors.NotFound
+        elif status == 429:
+            if server_message and CREDIT_LIMIT_MARKER in server_message.lower():
+                kind = errors.CreditLimitReached
+            else:
+                return None, errors.RateLimited(
+                    "rate limited (HTTP 429)",
+                    retry_after=_retry_after_seconds(response),
+                    server_message=server_message,
+                    **where,
+                )
+        elif status >= 500:
+            kind = errors.ServerError
+        else:
+            kind = errors.BadRequest
+        return None, kind(f"HTTP {status}", server_message=server_message, **where)
+
+    # -- one request, with journal, budget, pacing and retries -------------------------------
+
+    def _exchange(self, request: ep.ApiRequest) -> _Steps:
+        """Steps of one logical request; returns the JSON body of a successful answer."""
+        s = self.settings
+        if self.journal is not None and not s.force_refresh:
+            cached = yield _Blocking(self.journal.lookup, (request,))
+            if cached is not None:
+                _count(cache_hits=1)
+                return cached
+        if self.budget is not None:
+            yield _Blocking(self.budget.ensure_available, (request,))
+        attempt = 0
+        while True:
+            attempt += 1
+            if self.limiter is not None:
+                while (wait := (yield _Blocking(self.limiter.try_acquire))) > 0:
+                    yield _Sleep(wait)
+            started = time.monotonic()
+            body: Any = None
+            error: Exception | None
+            status: int | None = None
+            try:
+                response = yield _Send(request)
+            except httpx.TimeoutException as exc:
+                error = errors.TransportError(
+                    f"timed out after {s.timeout_seconds:g}s ({type(exc).__name__})",
+                    route=request.route,
+                    id=request.id,
+                )
+            except httpx.TransportError as exc:
+                error = errors.TransportError(
+                    f"could not reach {s.origin} ({type(exc).__name__}: "
+                    f"{self._redact(str(exc))[:200]})",
+                    route=request.route,
+                    id=request.id,
+                )
+            else:
+                status = response.status_code
+                body, error = self._classify(request, response)
+            duration = time.monotonic() - started
+            credits = 1 if status is not None and 200 <= status < 300 else 0
+            _count(requests=1, credits=credits)
+            if self.journal is not None:
+                call = CallRecord(
+                    request=request,
+                    status=status,
+                    duration_s=duration,
+                    credits=credits,
+                    body=body if error is None else None,
+                    error=None if error is None else str(error),
+                    attempt=attempt,
+                    fetched_at=dt.datetime.now(dt.UTC),
+                )
+                yield _Blocking(self.journal.record, (call,))
+            if error is None:
+                return body
+            retryable = getattr(error, "retryable", False)
+            if retryable and attempt <= s.max_retries:
+                pause = self._backoff(attempt, getattr(error, "retry_after", None))
+                log.warning("%s; retry %d/%d in %.2fs", error, attempt, s.max_retries, pause)
+                _count(retries=1)
+                yield _Sleep(pause)
+                continue
+            if retryable:
+                error.args = (f"{error.args[0]} (gave up after {attempt} attempts)",)
+            raise error
+
+    def _one(self, endpoint: ep.Endpoint, id: str | None, **params: Any) -> _Steps:
+        """Steps of a single-object route; returns its record."""
+        request = ep.build_request(endpoint, id, **params)
+        body = yield from self._exchange(request)
+        return models.parse_record(endpoint.record, body["data"], route=request.route, id=id)
+
+    def _series(self, endpoint: ep.Endpoint, id: str, **params: Any) -> _Steps:
+        """Steps of an unpaged list route; returns its records."""
+        request = ep.build_request(endpoint, id, **params)
+        body = yield from self._exchange(request)
+        data = body["data"]
+        if not isinstance(data, list):
+            raise errors.BadResponse("'data' should be a list", route=request.route, id=id)
+        return [
+            models.parse_record(endpoint.record, row, route=request.route, id=id) for row in data
+        ]
+
+    def _pages(self, endpoint: ep.Endpoint, id: str, **params: Any) -> _Steps:
+        """Steps of a paged list route: every page until `total`, an empty page or max_pages."""
+        s = self.settings
+        items: list[models.Record] = []
+        total: int | None = None
+        for page in range(1, s.max_pages + 1):
+            request = ep.build_request(endpoint, id, page=page, limit=s.page_size, **params)
+            body = yield from self._exchange(request)
+            data = body["data"]
+            if not isinstance(data, list):
+                raise errors.BadResponse("'data' should be a list", route=request.route, id=id)
+            page_total = body.get("total")
+            if page_total is not None:
+                if not isinstance(page_total, int) or isinstance(page_total, bool):
+                    raise errors.BadResponse(
+                        f"'total' should be an integer, got {page_total!r:.40}",
+                        route=request.route,
+                        id=id,
+                    )
+                total = page_total
+            items.extend(
+                models.parse_record(endpoint.record, row, route=request.route, id=id)
+                for row in data
+            )
+            if not data or (total is not None and len(items) >= total):
+                return RankedList(items, total)
+        raise errors.BadResponse(
+            f"list still incomplete after max_pages={s.max_pages} pages of {s.page_size} "
+            f"({len(items)} of {total} rows); raise max_pages",
+            route=endpoint.route,
+            id=id,
+        )
+
+    def _steps_for(self, endpoint: ep.Endpoint, id: str | None, **params: Any) -> _Steps:
+        if endpoint.paged:
+            return self._pages(endpoint, id, **params)  # type: ignore[arg-type]
+        if endpoint.returns_list:
+            return self._series(endpoint, id, **params)  # type: ignore[arg-type]
+        return self._one(endpoint, id, **params)
+
+
+class TikTokShopClient(_ClientCore):
+    """Blocking client; use as a context manager so the connection pool is closed."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **hooks: Any,
+    ) -> None:
+        super().__init__(settings, **hooks)
+        self._http = httpx.Client(
+            base_url=settings.origin,
+            headers=self._headers(),
+            timeout=self._timeout(),
+            limits=self._limits(),
+            transport=transport,
+        )
+
+    def __enter__(self) -> TikTokShopClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, endpoint: ep.Endpoint, id: str | None, **params: Any) -> Any:
+        steps = self._steps_for(endpoint, id, **params)
+        value: Any = None
+        failure: Exception | None = None
+        try:
+            while True:
+                effect = steps.send(value) if failure is None else steps.throw(failure)
+                value, failure = None, None
+                if isinstance(effect, _Send):
+                    method, path, body, query = effect.request.http_parts()
+                    try:
+                        value = self._http.request(method, path, json=body, params=query)
+                    except httpx.HTTPError as exc:
+                        failure = exc
+                elif isinstance(effect, _Sleep):
+                    time.sleep(effect.seconds)
+                else:
+                    value = effect.fn(*effect.args)
+        except StopIteration as done:
+            return done.value
+        finally:
+            steps.close()
+
+
+class AsyncTikTokShopClient(_ClientCore):
+    """Async client: the same methods, each returning an awaitable of the same record."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **hooks: Any,
+    ) -> None:
+        super().__init__(settings, **hooks)
+        self._http = httpx.AsyncClient(
+            base_url=settings.origin,
+            headers=self._headers(),
+            timeout=self._timeout(),
+            limits=self._limits(),
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> AsyncTikTokShopClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, endpoint: ep.Endpoint, id: str | None, **params: Any) -> Any:  # type: ignore[override]
+        steps = self._steps_for(endpoint, id, **params)
+        value: Any = None
+        failure: Exception | None = None
+        try:
+            while True:
+                effect = steps.send(value) if failure is None else steps.throw(failure)
+                value, failure = None, None
+                if isinstance(effect, _Send):
+                    method, path, body, query = effect.request.http_parts()
+                    try:
+                        value = await self._http.request(method, path, json=body, params=query)
+                    except httpx.HTTPError as exc:
+                        failure = exc
+                elif isinstance(effect, _Sleep):
+                    await asyncio.sleep(effect.seconds)
+                else:
+                    value = await asyncio.to_thread(effect.fn, *effect.args)
+        except StopIteration as done:
+            return done.value
+        finally:
+            steps.close()

@@ -1,0 +1,355 @@
+"""The machinery shared by every API asset: fetch a run's partitions concurrently, write them
+in one transaction, report one materialization per partition, and fail clearly.
+
+`fetch_asset(...)` builds one asset from its `AssetSource` (endpoint, partitions, table), a
+function that turns a partition's answer into rows, and its data-quality checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetDep,
+    AssetExecutionContext,
+    AssetMaterialization,
+    AssetsDefinition,
+    BackfillPolicy,
+    Config,
+    Failure,
+    MetadataValue,
+    RetryPolicy,
+    SpecificPartitionsPartitionMapping,
+    TableColumn,
+    TableSchema,
+    asset,
+)
+from pydantic import Field
+
+from tiktok_assets import clock
+from tiktok_assets.api import errors
+from tiktok_assets.api.client import AsyncTikTokShopClient, Usage, track_usage
+from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets.catalog import AssetSource
+from tiktok_assets.checks import CheckOutcome
+from tiktok_assets.economy import open_economy, plan_partitions
+from tiktok_assets.partitions import split_key
+from tiktok_assets.warehouse import Warehouse, safe_url
+from tiktok_assets.warehouse.tables import metadata
+
+API_POOL = "tiktok_api"
+FORCE_REFRESH_TAG = "tiktok/force_refresh"
+MAX_PARTITIONS_PER_RUN = int(os.environ.get("TIKTOK_MAX_PARTITIONS_PER_RUN", "500"))
+
+STOPS_THE_RUN: tuple[type[Exception], ...] = (
+    errors.CreditLimitReached,
+    errors.CreditBudgetExceeded,
+    errors.Unauthorized,
+    errors.Forbidden,
+)
+"""Errors that would repeat for every partition: the run stops at once."""
+
+
+class FetchConfig(Config):
+    """Run configuration of the API assets."""
+
+    force_refresh: bool = Field(
+        default=False,
+        description="Bypass the request journal: pay again for answers already fetched today.",
+    )
+
+
+@dataclasses.dataclass
+class Fetched:
+    """One partition's answer (or why there is none)."""
+
+    key: str
+    entity_id: str
+    period: int | None
+    value: Any = None
+    error: Exception | None = None
+    usage: Usage = dataclasses.field(default_factory=Usage)
+
+
+class NotAttempted(Exception):
+    """The run stopped before this partition was requested."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Shaped:
+    """What a partition's answer becomes: rows, plus facts the checks need."""
+
+    rows: list[dict[str, Any]]
+    list_total: int | None = None
+
+
+Shaper = Callable[[Fetched, dt.date, dt.datetime], Shaped]
+Checker = Callable[[pd.DataFrame, list[tuple[Fetched, Shaped]]], CheckOutcome]
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A data-quality rule attached to an asset."""
+
+    name: str
+    description: str
+    rule: Checker
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+
+
+async def fetch_partitions(
+    client: AsyncTikTokShopClient, source: AssetSource, keys: Sequence[str], concurrency: int
+) -> list[Fetched]:
+    """Fetch every partition, at most `concurrency` at once; stop all on a run-stopping error."""
+    gate = asyncio.Semaphore(max(1, concurrency))
+    stopped = asyncio.Event()
+
+    async def one(key: str) -> Fetched:
+        entity_id, period = split_key(key)
+        fetched = Fetched(key, entity_id, period)
+        async with gate:
+            if stopped.is_set():
+                fetched.error = NotAttempted(key)
+                return fetched
+            with track_usage() as usage:
+                try:
+                    fetched.value = await client.fetch(
+                        source.endpoint, id=entity_id, **source.request_params(period)
+                    )
+                except STOPS_THE_RUN as exc:
+                    stopped.set()
+                    fetched.error = exc
+                except errors.TikTokAPIError as exc:
+                    fetched.error = exc
+                except sa.exc.SQLAlchemyError as exc:
+                    stopped.set()
+                    fetched.error = exc
+            fetched.usage = usage
+        return fetched
+
+    return list(await asyncio.gather(*(one(key) for key in keys)))
+
+
+def _write(conn: sa.Connection, warehouse: Warehouse, table: sa.Table, shaped: list[Shaped]) -> int:
+    rows = [row for s in shaped for row in s.rows]
+    if not rows:
+        return 0
+    owner = next((c for c in ("shop_id", "creator_id") if c in table.columns), None)
+    if owner is not None:
+        # A ranked list is replaced whole for its day: a shorter list leaves no stale ranks.
+        days = {(r[owner], r["period"], r["snapshot_date"]) for r in rows}
+        for owner_id, period, day in days:
+            conn.execute(
+                table.delete().where(
+                    table.c[owner] == owner_id,
+                    table.c.period == period,
+                    table.c.snapshot_date == day,
+                )
+            )
+        conn.execute(table.insert(), rows)
+        return len(rows)
+    return warehouse.upsert(conn, table, rows)
+
+
+def _failure_message(source: AssetSource, failed: list[Fetched], written: int) -> str:
+    stop = next((f.error for f in failed if isinstance(f.error, STOPS_THE_RUN)), None)
+    db_error = next((f.error for f in failed if isinstance(f.error, sa.exc.SQLAlchemyError)), None)
+    not_attempted = sum(isinstance(f.error, NotAttempted) for f in failed)
+    lines: list[str] = []
+    if stop is not None:
+        lines.append(f"{source.asset}: the run stopped at once — {stop}")
+    elif db_error is not None:
+        lines.append(
+            f"{source.asset}: the warehouse stopped answering while journaling a request "
+            f"({type(db_error).__name__}: {str(db_error).splitlines()[0][:200]}). "
+            "Check the database, then re-run: answers already journaled are not paid again"
+        )
+    else:
+        lines.append(f"{source.asset}: {len(failed)} partition(s) failed")
+    lines.append(
+        f"{written} partition(s) were written and materialized; "
+        f"{not_attempted} were not attempted. Failed partitions:"
+    )
+    for f in failed:
+        if not isinstance(f.error, NotAttempted):
+            lines.append(f"  {f.key}: {f.error}")
+    return "\n".join(lines)
+
+
+def _column_schema(table: sa.Table) -> TableSchema:
+    return TableSchema(
+        columns=[TableColumn(c.name, str(c.type).lower(), description=None) for c in table.columns]
+    )
+
+
+def run_fetch(
+    context: AssetExecutionContext,
+    config: FetchConfig,
+    api: TikTokShopAPI,
+    warehouse: Warehouse,
+    source: AssetSource,
+    shape: Shaper,
+    checks: Sequence[Check],
+) -> Iterator[AssetCheckResult]:
+    """Materialize the run's partitions of `source`; see the module docstring."""
+    keys = [str(k) for k in context.partition_keys]
+    force = config.force_refresh or context.run.tags.get(FORCE_REFRESH_TAG, "") == "true"
+    table = metadata.tables[source.table]
+    try:
+        engine = warehouse.engine
+        economy = open_economy(
+            engine,
+            bucket=api.key_fingerprint,
+            rate_per_minute=api.rate_per_minute,
+            run_id=context.run_id,
+            monthly_credit_limit=api.monthly_credit_limit,
+            credit_reserve=api.credit_reserve,
+        )
+        plan = plan_partitions(
+            engine,
+            [(source, key) for key in keys],
+            page_size=api.page_size,
+            rate_per_minute=api.rate_per_minute,
+            monthly_credit_limit=api.monthly_credit_limit,
+            credit_reserve=api.credit_reserve,
+            force_refresh=force,
+        )
+    except sa.exc.SQLAlchemyError as exc:
+        raise Failure(
+            f"{source.asset}: cannot open the warehouse at {safe_url(warehouse.url)} "
+            f"({type(exc).__name__}). Nothing was requested; check TIKTOK_WAREHOUSE_URL.",
+            allow_retries=True,
+        ) from None
+    context.log.info(
+        f"{source.asset}: {len(keys)} partition(s); plan: {plan.requests} request(s), "
+        f"{plan.cached} from the journal, {plan.credits} credit(s); "
+        f"{plan.credits_left} credit(s) left this month after it"
+    )
+    try:
+        economy["budget"].check_run(plan.credits)
+    except errors.CreditBudgetExceeded as exc:
+        raise Failure(str(exc), allow_retries=False) from None
+
+    async def fetch_all() -> list[Fetched]:
+        async with api.async_client(force_refresh=force, **economy) as client:
+            return await fetch_partitions(client, source, keys, api.max_concurrency)
+
+    results = asyncio.run(fetch_all())
+    good = [f for f in results if f.error is None]
+    failed = [f for f in results if f.error is not None]
+    snapshot_date, fetched_at = clock.today(), clock.now()
+    shaped = [(f, shape(f, snapshot_date, fetched_at)) for f in good]
+    try:
+        with engine.begin() as conn:
+            _write(conn, warehouse, table, [s for _, s in shaped])
+    except sa.exc.SQLAlchemyError as exc:
+        raise Failure(
+            f"{source.asset}: writing {len(shaped)} partition(s) to {safe_url(warehouse.url)} "
+            f"failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the transaction "
+            "was rolled back and nothing of this run is in the table. The answers are in the "
+            "request journal when it shares the database, so a re-run costs no credits for them.",
+            allow_retries=True,
+        ) from None
+
+    for f, s in shaped:
+        context.log_event(
+            AssetMaterialization(
+                asset_key=context.asset_key,
+                partition=f.key,
+                metadata={
+                    "dagster/row_count": len(s.rows),
+                    "snapshot_date": snapshot_date.isoformat(),
+                    "tiktok/credits": f.usage.credits,
+                    "tiktok/requests": f.usage.requests,
+                    "tiktok/cache_hits": f.usage.cache_hits,
+                },
+            )
+        )
+    spent = sum(f.usage.credits for f in results)
+    context.log.info(
+        f"{source.asset}: wrote {len(good)} partition(s); spent {spent} credit(s), "
+        f"{sum(f.usage.cache_hits for f in results)} answer(s) served from the journal"
+    )
+
+    frame = pd.DataFrame([row for _, s in shaped for row in s.rows])
+    for check in checks:
+        outcome = check.rule(frame, shaped)
+        yield AssetCheckResult(
+            check_name=check.name,
+            passed=outcome.passed,
+            severity=check.severity,
+            description=outcome.description,
+            metadata={
+                "checked": outcome.checked,
+                "failing": MetadataValue.json(outcome.failing[:200]),
+            },
+        )
+
+    if failed:
+        transient = all(
+            isinstance(f.error, errors.ServerError | errors.TransportError | NotAttempted)
+            for f in failed
+        )
+        raise Failure(
+            _failure_message(source, failed, len(good)),
+            metadata={"failed_partitions": MetadataValue.json([f.key for f in failed][:500])},
+            allow_retries=transient,
+        )
+
+
+def fetch_asset(
+    source: AssetSource,
+    *,
+    description: str,
+    shape: Shaper,
+    checks: Sequence[Check] = (),
+    lineage_from: Sequence[str] = (),
+) -> AssetsDefinition:
+    """Build the asset for `source` (see the module docstring)."""
+    table = metadata.tables[source.table]
+    # Data-dependent lineage: the edge shows in the graph, but maps to no upstream
+    # partition, so a new shop list never marks every product partition stale.
+    deps = [
+        AssetDep(upstream, partition_mapping=SpecificPartitionsPartitionMapping([]))
+        for upstream in lineage_from
+    ]
+
+    @asset(
+        name=source.asset,
+        description=description,
+        group_name=source.group,
+        partitions_def=source.partitions_def,
+        backfill_policy=BackfillPolicy.multi_run(MAX_PARTITIONS_PER_RUN),
+        pool=API_POOL,
+        kinds={"api", "python", "sql"},
+        deps=deps,
+        output_required=False,
+        check_specs=[
+            AssetCheckSpec(c.name, asset=source.asset, description=c.description) for c in checks
+        ],
+        metadata={
+            "dagster/column_schema": _column_schema(table),
+            "dagster/table_name": table.name,
+            "endpoint": source.endpoint.route,
+        },
+        retry_policy=RetryPolicy(max_retries=1, delay=30),
+    )
+    def _asset(
+        context: AssetExecutionContext,
+        config: FetchConfig,
+        api: TikTokShopAPI,
+        warehouse: Warehouse,
+    ) -> Iterator[AssetCheckResult]:
+        yield from run_fetch(context, config, api, warehouse, source, shape, checks)
+
+    return _asset

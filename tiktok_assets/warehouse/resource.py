@@ -1,0 +1,109 @@
+"""`Warehouse`: the Dagster resource for the SQLAlchemy warehouse (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from tiktok_assets.warehouse.engine import ensure_tables, get_engine
+from tiktok_assets.warehouse.tables import metadata
+
+URL_ENV = "TIKTOK_WAREHOUSE_URL"
+_ROWS_PER_STATEMENT = 500
+
+
+def project_root() -> Path:
+    """The checkout this package lives in (its `data/` holds the default SQLite files)."""
+    candidate = Path(__file__).resolve().parents[2]
+    return candidate if (candidate / "pyproject.toml").exists() else Path.cwd()
+
+
+def default_url() -> str:
+    """The embedded default: a SQLite file in the project's git-ignored `data/` folder."""
+    return f"sqlite:///{project_root() / 'data' / 'warehouse.sqlite'}"
+
+
+def configured_url() -> str | EnvVar:
+    """`EnvVar(TIKTOK_WAREHOUSE_URL)` when it is set (so the UI shows no credentials)."""
+    return EnvVar(URL_ENV) if os.environ.get(URL_ENV) else default_url()
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def upsert_statement(engine: sa.Engine, table: sa.Table, rows: Sequence[Mapping[str, Any]]):
+    """`INSERT ... ON CONFLICT (primary key) DO UPDATE` for SQLite and PostgreSQL."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(list(rows))
+    keys = [c.name for c in table.primary_key.columns]
+    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    if not updates:
+        return stmt.on_conflict_do_nothing(index_elements=keys)
+    return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+
+
+class Warehouse(ConfigurableResource):
+    """Where fetched data lands. Tables are created on first use; writes are idempotent upserts."""
+
+    url: str = Field(
+        default_factory=default_url,
+        description=f"SQLAlchemy URL ({URL_ENV}); default: SQLite in the project's data/.",
+    )
+
+    def __repr__(self) -> str:
+        return f"Warehouse(url={safe_url(self.url)!r})"
+
+    __str__ = __repr__
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The process's engine for this URL, with every table created."""
+        engine = get_engine(self.url)
+        ensure_tables(engine)
+        return engine
+
+    @property
+    def dialect(self) -> str:
+        return make_url(self.url).get_backend_name()
+
+    def table(self, name: str) -> sa.Table:
+        return metadata.tables[name]
+
+    def upsert(
+        self, conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]
+    ) -> int:
+        """Upsert `rows` into `table` on `conn` (inside the caller's transaction)."""
+        batch: list[Mapping[str, Any]] = []
+        count = 0
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= _ROWS_PER_STATEMENT:
+                conn.execute(upsert_statement(conn.engine, table, batch))
+                count += len(batch)
+                batch = []
+        if batch:
+            conn.execute(upsert_statement(conn.engine, table, batch))
+            count += len(batch)
+        return count
+
+    def read_frame(self, sql: str | sa.Select, params: Mapping[str, Any] | None = None):
+        """Run a query and return a pandas DataFrame."""
+        query = sa.text(sql) if isinstance(sql, str) else sql
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn, params=params)
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """A whole table, ordered by its primary key."""
+        table = self.table(name)
+        return self.read_frame(sa.select(table).order_by(*table.primary_key.columns))
