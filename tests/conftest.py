@@ -1,0 +1,95 @@
+"""Fixtures shared by the test layers: a fixed simulated day, the simulator over HTTP,
+a temporary warehouse (SQLite, or PostgreSQL when TIKTOK_TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests.simserver import RunningSim, start_sim
+from tiktok_assets.sim import SimConfig
+from tiktok_assets.warehouse.engine import dispose_all
+
+TODAY = dt.date(2026, 11, 24)
+KEY = "demo-key"
+SECRET_KEY = "sk-live-TESTKEY-7f3a9c1e5b"
+"""A distinctive key the leak tests grep for."""
+
+
+def sim_config(**changes: object) -> SimConfig:
+    """The tests' world: small, fixed today, no rate limit unless asked."""
+    config = SimConfig(
+        today=TODAY,
+        rate_limit_per_minute=0,
+        api_keys={KEY: None, SECRET_KEY: None, "no-videos-key": ["shops", "products", "creators"]},
+    )
+    config.update(**changes)
+    return config
+
+
+@pytest.fixture(scope="session")
+def sim_server() -> Iterator[RunningSim]:
+    """One simulator over HTTP for the session; `sim` resets it for each test."""
+    running = start_sim(sim_config())
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sim(sim_server: RunningSim) -> RunningSim:
+    """The session's simulator, reset to the tests' defaults."""
+    sim_server.reset(**dataclass_defaults())
+    return sim_server
+
+
+def dataclass_defaults() -> dict[str, object]:
+    fresh = sim_config()
+    return {
+        "today": fresh.today,
+        "rate_limit_per_minute": 0,
+        "monthly_credit_limit": fresh.monthly_credit_limit,
+        "retry_after": False,
+        "latency_ms": 0,
+        "error_rate": 0.0,
+        "non_json_rate": 0.0,
+        "hang_rate": 0.0,
+        "extra_fields": False,
+        "drop_optional_fields": False,
+        "api_keys": fresh.api_keys,
+    }
+
+
+@pytest.fixture
+def today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    """Pin the project's clock to the simulator's today."""
+    monkeypatch.setenv("TIKTOK_TODAY", TODAY.isoformat())
+    return TODAY
+
+
+POSTGRES_URL = os.environ.get("TIKTOK_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty warehouse: a SQLite file, and a PostgreSQL schema when available."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+        dispose_all()
+        return
+    if not POSTGRES_URL:
+        pytest.skip("TIKTOK_TEST_POSTGRES_URL is not set (no PostgreSQL for this run)")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    dispose_all()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
