@@ -1,7 +1,7 @@
 """The resources of the code location, configured from the environment.
 
 `WH_API_KEY` and `TIKTOK_WAREHOUSE_URL` are bound as `EnvVar`s, so the UI shows their names,
-never their values. The numbers (rate, credits) are read when the code location loads.
+never their values. The numbers (rate, credits, concurrency) are read when the code location loads.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 from dagster import EnvVar
 
 from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets.economy import CreditBudgetResource
 from tiktok_assets.warehouse import Warehouse, configured_url
 
 
@@ -30,8 +31,6 @@ def api_resource() -> TikTokShopAPI:
         api_key=EnvVar("WH_API_KEY"),
         origin=EnvVar("TIKTOK_API_ORIGIN"),
         rate_per_minute=_int_env("TIKTOK_API_RATE_PER_MINUTE", 60),
-        monthly_credit_limit=_int_env("TIKTOK_MONTHLY_CREDIT_LIMIT", 20_000),
-        credit_reserve=_int_env("TIKTOK_CREDIT_RESERVE", 0),
         max_concurrency=_int_env("TIKTOK_API_CONCURRENCY", 8),
     )
 
@@ -42,4 +41,9 @@ def warehouse_resource() -> Warehouse:
 
 
 def resources() -> dict[str, object]:
-    return {"api": api_resource(), "warehouse": warehouse_resource()}
+    """Every resource the assets, sensors and schedules use, by key."""
+    return {
+        "api": api_resource(),
+        "warehouse": warehouse_resource(),
+        "credit_budget": CreditBudgetResource.from_env(),
+    }

@@ -44,13 +44,6 @@ class TikTokShopAPI(ConfigurableResource, EndpointMethods):
         description="Requests per rolling minute for this key (TIKTOK_API_RATE_PER_MINUTE).",
     )
 
-    monthly_credit_limit: int = Field(
-        default=20_000, description="Credits the plan allows per calendar month (UTC)."
-    )
-    credit_reserve: int = Field(
-        default=0, description="Credits kept back from unattended runs each month."
-    )
-
     _sync_client: TikTokShopClient | None = PrivateAttr(default=None)
 
     def __repr__(self) -> str:

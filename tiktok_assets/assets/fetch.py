@@ -5,8 +5,6 @@ in one transaction, report one materialization per partition, and fail clearly.
 function that turns a partition's answer into rows, and its data-quality checks.
 """
 
-from __future__ import annotations
-
 import asyncio
 import dataclasses
 import datetime as dt
@@ -28,7 +26,6 @@ from dagster import (
     Config,
     Failure,
     MetadataValue,
-    RetryPolicy,
     SpecificPartitionsPartitionMapping,
     TableColumn,
     TableSchema,
@@ -42,7 +39,7 @@ from tiktok_assets.api.client import AsyncTikTokShopClient, Usage, track_usage
 from tiktok_assets.api.resource import TikTokShopAPI
 from tiktok_assets.catalog import AssetSource
 from tiktok_assets.checks import CheckOutcome
-from tiktok_assets.economy import open_economy, plan_partitions
+from tiktok_assets.economy import CreditBudgetResource, open_economy, plan_partitions
 from tiktok_assets.partitions import split_key
 from tiktok_assets.warehouse import Warehouse, safe_url
 from tiktok_assets.warehouse.tables import metadata
@@ -197,6 +194,7 @@ def run_fetch(
     config: FetchConfig,
     api: TikTokShopAPI,
     warehouse: Warehouse,
+    credit_budget: CreditBudgetResource,
     source: AssetSource,
     shape: Shaper,
     checks: Sequence[Check],
@@ -212,23 +210,22 @@ def run_fetch(
             bucket=api.key_fingerprint,
             rate_per_minute=api.rate_per_minute,
             run_id=context.run_id,
-            monthly_credit_limit=api.monthly_credit_limit,
-            credit_reserve=api.credit_reserve,
+            monthly_credit_limit=credit_budget.monthly_credit_limit,
+            credit_reserve=credit_budget.credit_reserve,
         )
         plan = plan_partitions(
             engine,
             [(source, key) for key in keys],
             page_size=api.page_size,
             rate_per_minute=api.rate_per_minute,
-            monthly_credit_limit=api.monthly_credit_limit,
-            credit_reserve=api.credit_reserve,
+            monthly_credit_limit=credit_budget.monthly_credit_limit,
+            credit_reserve=credit_budget.credit_reserve,
             force_refresh=force,
         )
     except sa.exc.SQLAlchemyError as exc:
         raise Failure(
             f"{source.asset}: cannot open the warehouse at {safe_url(warehouse.url)} "
             f"({type(exc).__name__}). Nothing was requested; check TIKTOK_WAREHOUSE_URL.",
-            allow_retries=True,
         ) from None
     context.log.info(
         f"{source.asset}: {len(keys)} partition(s); plan: {plan.requests} request(s), "
@@ -238,7 +235,7 @@ def run_fetch(
     try:
         economy["budget"].check_run(plan.credits)
     except errors.CreditBudgetExceeded as exc:
-        raise Failure(str(exc), allow_retries=False) from None
+        raise Failure(str(exc)) from None
 
     async def fetch_all() -> list[Fetched]:
         async with api.async_client(force_refresh=force, **economy) as client:
@@ -258,7 +255,6 @@ def run_fetch(
             f"failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the transaction "
             "was rolled back and nothing of this run is in the table. The answers are in the "
             "request journal when it shares the database, so a re-run costs no credits for them.",
-            allow_retries=True,
         ) from None
 
     for f, s in shaped:
@@ -296,14 +292,9 @@ def run_fetch(
         )
 
     if failed:
-        transient = all(
-            isinstance(f.error, errors.ServerError | errors.TransportError | NotAttempted)
-            for f in failed
-        )
         raise Failure(
             _failure_message(source, failed, len(good)),
             metadata={"failed_partitions": MetadataValue.json([f.key for f in failed][:500])},
-            allow_retries=transient,
         )
 
 
@@ -342,14 +333,14 @@ def fetch_asset(
             "dagster/table_name": table.name,
             "endpoint": source.endpoint.route,
         },
-        retry_policy=RetryPolicy(max_retries=1, delay=30),
     )
     def _asset(
         context: AssetExecutionContext,
         config: FetchConfig,
         api: TikTokShopAPI,
         warehouse: Warehouse,
+        credit_budget: CreditBudgetResource,
     ) -> Iterator[AssetCheckResult]:
-        yield from run_fetch(context, config, api, warehouse, source, shape, checks)
+        yield from run_fetch(context, config, api, warehouse, credit_budget, source, shape, checks)
 
     return _asset
