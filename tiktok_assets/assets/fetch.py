@@ -42,7 +42,7 @@ from tiktok_assets.checks import CheckOutcome
 from tiktok_assets.economy import CreditBudgetResource, open_economy, plan_partitions
 from tiktok_assets.partitions import split_key
 from tiktok_assets.warehouse import Warehouse, safe_url
-from tiktok_assets.warehouse.tables import metadata
+from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
 
 API_POOL = "tiktok_api"
 FORCE_REFRESH_TAG = "tiktok/force_refresh"
@@ -141,7 +141,7 @@ def _write(conn: sa.Connection, warehouse: Warehouse, table: sa.Table, shaped: l
     rows = [row for s in shaped for row in s.rows]
     if not rows:
         return 0
-    owner = next((c for c in ("shop_id", "creator_id") if c in table.columns), None)
+    owner = LIST_OWNERS.get(table.name)
     if owner is not None:
         # A ranked list is replaced whole for its day: a shorter list leaves no stale ranks.
         days = {(r[owner], r["period"], r["snapshot_date"]) for r in rows}

@@ -83,19 +83,17 @@ class Warehouse(ConfigurableResource):
     def upsert(
         self, conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]
     ) -> int:
-        """Upsert `rows` into `table` on `conn` (inside the caller's transaction)."""
-        batch: list[Mapping[str, Any]] = []
-        count = 0
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= _ROWS_PER_STATEMENT:
-                conn.execute(upsert_statement(conn.engine, table, batch))
-                count += len(batch)
-                batch = []
-        if batch:
+        """Upsert `rows` into `table` on `conn` (inside the caller's transaction).
+
+        Rows sharing a primary key are merged first, the last one winning, since one
+        statement may not touch the same row twice.
+        """
+        keys = [c.name for c in table.primary_key.columns]
+        unique = list({tuple(row[k] for k in keys): row for row in rows}.values())
+        for start in range(0, len(unique), _ROWS_PER_STATEMENT):
+            batch = unique[start : start + _ROWS_PER_STATEMENT]
             conn.execute(upsert_statement(conn.engine, table, batch))
-            count += len(batch)
-        return count
+        return len(unique)
 
     def read_frame(self, sql: str | sa.Select, params: Mapping[str, Any] | None = None):
         """Run a query and return a pandas DataFrame."""

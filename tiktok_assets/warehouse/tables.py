@@ -213,4 +213,5 @@ SNAPSHOT_TABLES = {
         video_metrics,
     )
 }
-LIST_TABLES = {t.name: t for t in (shop_products, creator_products)}
+LIST_OWNERS = {"shop_products": "shop_id", "creator_products": "creator_id"}
+"""The column naming whose list a ranked-list table row belongs to."""
