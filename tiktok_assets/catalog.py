@@ -67,9 +67,7 @@ SOURCES: dict[str, AssetSource] = {
         AssetSource("shop_products", ep.SHOP_PRODUCTS, p.shop_period, "shops", "shop"),
         AssetSource("product_detail", ep.PRODUCT_DETAIL, p.product_ids, "products", "product"),
         AssetSource("product_total", ep.PRODUCT_TOTAL, p.product_period, "products", "product"),
-        AssetSource(
-            "product_history", ep.PRODUCT_HISTORY, p.product_period, "products", "product"
-        ),
+        AssetSource("product_history", ep.PRODUCT_HISTORY, p.product_period, "products", "product"),
         AssetSource("creator_total", ep.CREATOR_TOTAL, p.creator_period, "creators", "creator"),
         AssetSource(
             "creator_products", ep.CREATOR_PRODUCTS, p.creator_period, "creators", "creator"

@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from dagster import (
     AssetMaterialization,
     AssetsDefinition,
     BackfillPolicy,
+    BetaWarning,
     Config,
     Failure,
     MetadataValue,
@@ -315,25 +317,6 @@ def fetch_asset(
         for upstream in lineage_from
     ]
 
-    @asset(
-        name=source.asset,
-        description=description,
-        group_name=source.group,
-        partitions_def=source.partitions_def,
-        backfill_policy=BackfillPolicy.multi_run(MAX_PARTITIONS_PER_RUN),
-        pool=API_POOL,
-        kinds={"api", "python", "sql"},
-        deps=deps,
-        output_required=False,
-        check_specs=[
-            AssetCheckSpec(c.name, asset=source.asset, description=c.description) for c in checks
-        ],
-        metadata={
-            "dagster/column_schema": _column_schema(table),
-            "dagster/table_name": table.name,
-            "endpoint": source.endpoint.route,
-        },
-    )
     def _asset(
         context: AssetExecutionContext,
         config: FetchConfig,
@@ -343,4 +326,26 @@ def fetch_asset(
     ) -> Iterator[AssetCheckResult]:
         yield from run_fetch(context, config, api, warehouse, credit_budget, source, shape, checks)
 
-    return _asset
+    with warnings.catch_warnings():
+        # Backfill policies are beta in Dagster 1.13; batching is what this project is for.
+        warnings.simplefilter("ignore", BetaWarning)
+        return asset(
+            name=source.asset,
+            description=description,
+            group_name=source.group,
+            partitions_def=source.partitions_def,
+            backfill_policy=BackfillPolicy.multi_run(MAX_PARTITIONS_PER_RUN),
+            pool=API_POOL,
+            kinds={"api", "python", "sql"},
+            deps=deps,
+            output_required=False,
+            check_specs=[
+                AssetCheckSpec(c.name, asset=source.asset, description=c.description)
+                for c in checks
+            ],
+            metadata={
+                "dagster/column_schema": _column_schema(table),
+                "dagster/table_name": table.name,
+                "endpoint": source.endpoint.route,
+            },
+        )(_asset)

@@ -1,0 +1,113 @@
+"""The credit economy: a shared rate limit, the request journal, the monthly budget, the planner.
+
+`open_economy(...)` returns the three hooks the API client takes, wired together (the
+journal tells the budget of every recorded request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TypedDict
+
+import sqlalchemy as sa
+
+from tiktok_assets.economy.assets import (
+    api_credit_spend,
+    budget_check_result,
+    credit_budget_check,
+    economy_assets,
+    economy_checks,
+    spend_summary,
+)
+from tiktok_assets.economy.budget import (
+    BudgetSettings,
+    MonthlyCreditBudget,
+    budget_settings_from_env,
+    month_reset_date,
+)
+from tiktok_assets.economy.journal import (
+    SqlRequestJournal,
+    credits_spent,
+    fresh_keys,
+    is_fresh,
+    known_totals,
+    last_known_total,
+    spend_by_day,
+)
+from tiktok_assets.economy.planner import (
+    AssetCost,
+    CostPlan,
+    parse_partitions,
+    plan_partitions,
+    plan_selection,
+    selected_sources,
+)
+from tiktok_assets.economy.ratelimit import SqlRateLimiter, rate_per_minute_from_env
+from tiktok_assets.economy.resource import CreditBudgetResource
+from tiktok_assets.warehouse.engine import ensure_tables
+
+
+class EconomyHooks(TypedDict):
+    """The client's hooks, by the keyword names `TikTokShopClient` takes."""
+
+    limiter: SqlRateLimiter
+    journal: SqlRequestJournal
+    budget: MonthlyCreditBudget
+
+
+def open_economy(
+    warehouse_engine: sa.Engine,
+    *,
+    bucket: str,
+    rate_per_minute: int,
+    run_id: str | None,
+    monthly_credit_limit: int,
+    credit_reserve: int,
+    max_age: dt.timedelta | None = None,
+) -> EconomyHooks:
+    """`{"limiter", "journal", "budget"}` for `TikTokShopAPI.client(**hooks)` in one run.
+
+    `bucket` names the rate-limit window: one per API key (e.g. the resource's
+    `key_fingerprint`), so every run and machine using that key shares it.
+    """
+    ensure_tables(warehouse_engine)
+    budget = MonthlyCreditBudget(
+        warehouse_engine, monthly_credit_limit=monthly_credit_limit, credit_reserve=credit_reserve
+    )
+    journal = SqlRequestJournal(
+        warehouse_engine, run_id=run_id, max_age=max_age, listeners=[budget.observe]
+    )
+    limiter = SqlRateLimiter(warehouse_engine, bucket, rate_per_minute)
+    return {"limiter": limiter, "journal": journal, "budget": budget}
+
+
+__all__ = [
+    "AssetCost",
+    "BudgetSettings",
+    "CostPlan",
+    "CreditBudgetResource",
+    "EconomyHooks",
+    "MonthlyCreditBudget",
+    "SqlRateLimiter",
+    "SqlRequestJournal",
+    "api_credit_spend",
+    "budget_check_result",
+    "budget_settings_from_env",
+    "credit_budget_check",
+    "credits_spent",
+    "economy_assets",
+    "economy_checks",
+    "fresh_keys",
+    "is_fresh",
+    "known_totals",
+    "last_known_total",
+    "month_reset_date",
+    "open_economy",
+    "parse_partitions",
+    "plan_partitions",
+    "plan_selection",
+    "rate_per_minute_from_env",
+    "selected_sources",
+    "spend_by_day",
+    "spend_summary",
+]

@@ -1,0 +1,95 @@
+"""`tiktok-assets plan`: print what materializing a selection would cost, sending nothing."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from dagster import DagsterError, DagsterInstance, Definitions
+
+from tiktok_assets.economy.budget import budget_settings_from_env
+from tiktok_assets.economy.planner import CostPlan, parse_partitions, plan_selection
+from tiktok_assets.economy.ratelimit import rate_per_minute_from_env
+
+DEFAULT_PAGE_SIZE = 50
+
+
+def register_plan(commands: argparse._SubParsersAction) -> None:
+    """Add the `plan` sub-command to the project's command line."""
+    parser = commands.add_parser(
+        "plan",
+        help="print the requests, free journal hits and credits a selection would cost",
+        description=(
+            "Plan a run or backfill without sending a request. Exits 1 when the plan does "
+            "not fit in the credits left this month. Reads TIKTOK_WAREHOUSE_URL, "
+            "DAGSTER_HOME (the tracked ids), TIKTOK_API_RATE_PER_MINUTE, "
+            "TIKTOK_MONTHLY_CREDIT_LIMIT and TIKTOK_CREDIT_RESERVE."
+        ),
+    )
+    parser.add_argument(
+        "--select",
+        required=True,
+        help="Dagster asset selection: shop_total, group:products, 'key:product_*', ...",
+    )
+    parser.add_argument(
+        "--partitions",
+        help="comma-separated keys or start...end ranges ('123|30,456|7'); default: all",
+    )
+    parser.add_argument(
+        "--force-refresh", action="store_true", help="count journal hits as paid requests"
+    )
+    parser.add_argument(
+        "--max-age-hours",
+        type=float,
+        help="journal freshness as an age instead of the same UTC day",
+    )
+    parser.add_argument("--page-size", type=int, help="limit asked of list routes")
+    parser.set_defaults(run=_run_plan)
+
+
+def plan_command(
+    args: argparse.Namespace, *, defs: Definitions, instance: DagsterInstance, engine: sa.Engine
+) -> tuple[int, CostPlan]:
+    """(exit status, plan) of `tiktok-assets plan` against the given definitions and stores."""
+    settings = budget_settings_from_env()
+    api = (defs.resources or {}).get("api")
+    page_size = args.page_size or getattr(api, "page_size", None) or DEFAULT_PAGE_SIZE
+    plan = plan_selection(
+        defs,
+        instance,
+        engine,
+        select=args.select,
+        partitions=parse_partitions(args.partitions),
+        page_size=int(page_size),
+        rate_per_minute=rate_per_minute_from_env(),
+        monthly_credit_limit=settings.monthly_credit_limit,
+        credit_reserve=settings.credit_reserve,
+        force_refresh=args.force_refresh,
+        max_age=None if args.max_age_hours is None else dt.timedelta(hours=args.max_age_hours),
+    )
+    return (0 if plan.fits else 1), plan
+
+
+def _dagster_home() -> Path:
+    from tiktok_assets.warehouse.resource import project_root
+
+    return Path(os.environ.get("DAGSTER_HOME") or project_root() / "dagster_home")
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    from tiktok_assets.definitions import defs
+    from tiktok_assets.warehouse.resource import URL_ENV, Warehouse, default_url
+
+    warehouse = Warehouse(url=os.environ.get(URL_ENV) or default_url())
+    try:
+        with DagsterInstance.from_config(str(_dagster_home())) as instance:
+            status, plan = plan_command(args, defs=defs, instance=instance, engine=warehouse.engine)
+    except (ValueError, DagsterError) as exc:
+        print(f"tiktok-assets plan: {exc}", file=sys.stderr)
+        return 2
+    print(plan.to_table())
+    return status

@@ -1,0 +1,276 @@
+"""`SqlRequestJournal`: every API request in `api_calls`, and fresh answers served again free.
+
+One row per HTTP attempt (paid or not) and one per answer served from the journal
+(`cache_hit`, 0 credits, no body). A successful answer is *fresh* on the UTC day it was
+fetched (`call_date` is `clock.today()`): the vendor's aggregates are rolling windows, so a
+re-run the same day gets the same snapshot without paying again. With `max_age`, freshness
+is an age instead. The API key is never passed to the journal, so it is never stored.
+
+The query helpers below are what the budget, the cost planner and the spend asset read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from tiktok_assets import clock
+from tiktok_assets.api.endpoints import ApiRequest
+from tiktok_assets.api.hooks import CallRecord
+from tiktok_assets.warehouse.tables import api_calls
+
+_c = api_calls.c
+_MAX_ERROR_CHARS = 2000
+
+CallListener = Callable[[CallRecord], None]
+"""Told of every recorded HTTP attempt, after its row is committed (the budget listens)."""
+
+SPEND_COLUMNS = ("date", "requests", "credits", "cache_hits", "errors")
+
+
+@dataclasses.dataclass(frozen=True)
+class Freshness:
+    """What counts as fresh: the same `call_date` as today, or newer than `now - max_age`."""
+
+    today: dt.date
+    cutoff: dt.datetime | None = None
+
+    @classmethod
+    def at(
+        cls,
+        max_age: dt.timedelta | None = None,
+        *,
+        now: dt.datetime | None = None,
+        today: dt.date | None = None,
+    ) -> Freshness:
+        if max_age is None:
+            return cls(today=today or clock.today())
+        return cls(today=today or clock.today(), cutoff=(now or clock.now()) - max_age)
+
+    def condition(self) -> sa.ColumnElement[bool]:
+        if self.cutoff is None:
+            return _c.call_date == self.today
+        return _c.called_at >= self.cutoff
+
+
+def _succeeded() -> sa.ColumnElement[bool]:
+    """A paid (or imported) answer with its body: what may be served again."""
+    return sa.and_(
+        _c.status >= 200,
+        _c.status < 300,
+        _c.body.is_not(None),
+        _c.error.is_(None),
+        sa.not_(_c.cache_hit),
+    )
+
+
+def _month_bounds(month_of: dt.date) -> tuple[dt.date, dt.date]:
+    first = month_of.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following
+
+
+def _fresh_body_query(request: ApiRequest, freshness: Freshness) -> sa.Select:
+    return (
+        sa.select(_c.body)
+        .where(
+            _c.route == request.route,
+            _c.params == request.params_key,
+            _succeeded(),
+            freshness.condition(),
+        )
+        .order_by(_c.called_at.desc(), _c.call_id.desc())
+        .limit(1)
+    )
+
+
+class SqlRequestJournal:
+    """The `RequestJournal` of the client, stored in the warehouse's `api_calls` table."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        run_id: str | None,
+        max_age: dt.timedelta | None = None,
+        listeners: Iterable[CallListener] = (),
+        now: Callable[[], dt.datetime] = clock.now,
+    ) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.max_age = max_age
+        self._now = now
+        self._listeners = list(listeners)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SqlRequestJournal(run_id={self.run_id!r}, max_age={self.max_age!r})"
+
+    def add_listener(self, listener: CallListener) -> None:
+        """Tell `listener` of every attempt recorded from now on."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def lookup(self, request: ApiRequest) -> Any | None:
+        """The body of the newest fresh successful identical request (recorded as a hit)."""
+        started = time.monotonic()
+        now = self._now()
+        freshness = Freshness.at(self.max_age, now=now)
+        with self.engine.begin() as conn:
+            body = conn.execute(_fresh_body_query(request, freshness)).scalar_one_or_none()
+            if body is None:
+                return None
+            conn.execute(
+                sa.insert(api_calls).values(
+                    route=request.route,
+                    params=request.params_key,
+                    entity_id=request.id,
+                    status=200,
+                    duration_ms=(time.monotonic() - started) * 1000.0,
+                    credits=0,
+                    cache_hit=True,
+                    attempt=0,
+                    run_id=self.run_id,
+                    error=None,
+                    body=sa.null(),
+                    called_at=now,
+                    call_date=freshness.today,
+                )
+            )
+        return body
+
+    def record(self, call: CallRecord) -> None:
+        """Insert one row for one HTTP attempt, in its own transaction, then tell listeners."""
+        request = call.request
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.insert(api_calls).values(
+                    route=request.route,
+                    params=request.params_key,
+                    entity_id=request.id,
+                    status=call.status,
+                    duration_ms=call.duration_s * 1000.0,
+                    credits=call.credits,
+                    cache_hit=False,
+                    attempt=call.attempt,
+                    run_id=self.run_id,
+                    error=None if call.error is None else call.error[:_MAX_ERROR_CHARS],
+                    body=call.body if call.body is not None and call.error is None else sa.null(),
+                    called_at=self._now(),
+                    call_date=clock.today(),
+                )
+            )
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(call)
+
+
+# -- queries -------------------------------------------------------------------------------
+
+
+def credits_spent(engine: sa.Engine, month_of: dt.date) -> int:
+    """Credits recorded in the calendar month of `month_of` (by `call_date`)."""
+    first, following = _month_bounds(month_of)
+    query = sa.select(sa.func.coalesce(sa.func.sum(_c.credits), 0)).where(
+        _c.call_date >= first, _c.call_date < following
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def spend_by_day(engine: sa.Engine, since: dt.date) -> pd.DataFrame:
+    """One row per day since `since`: HTTP requests, credits, cache hits and failed requests."""
+    http = sa.not_(_c.cache_hit)
+    failed = sa.and_(
+        http,
+        sa.or_(_c.error.is_not(None), _c.status.is_(None), _c.status < 200, _c.status >= 300),
+    )
+    query = (
+        sa.select(
+            _c.call_date,
+            sa.func.sum(sa.case((http, 1), else_=0)),
+            sa.func.sum(_c.credits),
+            sa.func.sum(sa.case((_c.cache_hit, 1), else_=0)),
+            sa.func.sum(sa.case((failed, 1), else_=0)),
+        )
+        .where(_c.call_date >= since)
+        .group_by(_c.call_date)
+        .order_by(_c.call_date)
+    )
+    with engine.connect() as conn:
+        rows = [(day, *(int(v or 0) for v in counts)) for day, *counts in conn.execute(query).all()]
+    frame = pd.DataFrame(rows, columns=list(SPEND_COLUMNS))
+    return frame.astype({name: "int64" for name in SPEND_COLUMNS[1:]})
+
+
+def is_fresh(
+    engine: sa.Engine,
+    request: ApiRequest,
+    *,
+    max_age: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Whether `SqlRequestJournal.lookup` would serve `request` now (nothing is recorded)."""
+    query = _fresh_body_query(request, Freshness.at(max_age, now=now)).with_only_columns(_c.call_id)
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
+
+
+def fresh_keys(
+    engine: sa.Engine,
+    *,
+    routes: Iterable[str] | None = None,
+    max_age: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+) -> set[tuple[str, str]]:
+    """Every (route, params_key) the journal would serve now: `is_fresh` for many at once."""
+    query = (
+        sa.select(_c.route, _c.params)
+        .where(_succeeded(), Freshness.at(max_age, now=now).condition())
+        .distinct()
+    )
+    if routes is not None:
+        query = query.where(_c.route.in_(sorted(set(routes))))
+    with engine.connect() as conn:
+        return {(route, params) for route, params in conn.execute(query)}
+
+
+TotalKey = tuple[str, str | None, int | None]
+"""(route, entity id, period) of a list route."""
+
+
+def known_totals(
+    engine: sa.Engine, routes: Iterable[str], *, entity_id: str | None = None
+) -> dict[TotalKey, int]:
+    """The `total` of the newest successful page of each (route, id, period) of list routes."""
+    query = (
+        sa.select(_c.route, _c.entity_id, _c.params, _c.body["total"].as_integer())
+        .where(_c.route.in_(sorted(set(routes))), _succeeded())
+        .order_by(_c.called_at, _c.call_id)
+    )
+    if entity_id is not None:
+        query = query.where(_c.entity_id == entity_id)
+    totals: dict[TotalKey, int] = {}
+    with engine.connect() as conn:
+        for route, entity, params, total in conn.execute(query):
+            if total is None:
+                continue
+            period = json.loads(params).get("period")
+            totals[(route, entity, period if isinstance(period, int) else None)] = int(total)
+    return totals
+
+
+def last_known_total(
+    engine: sa.Engine, route: str, entity_id: str, period: int | None
+) -> int | None:
+    """The `total` in the newest successful answer of a list route for that id and period."""
+    return known_totals(engine, [route], entity_id=entity_id).get((route, entity_id, period))

@@ -1,0 +1,307 @@
+"""The cost planner: what materializing some partitions would cost, before anything is sent.
+
+For each partition it lists the requests the asset would make (list routes: as many pages
+as the last known `total` needs, 1 when unknown), counts those the request journal would
+serve free, and sets the paid rest (1 credit each) against the month's remaining credits
+and the rate limit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    BetaWarning,
+    DagsterInstance,
+    Definitions,
+    PartitionKeyRange,
+    PartitionsDefinition,
+    partition_loading_context,
+)
+
+from tiktok_assets import clock
+from tiktok_assets.catalog import SOURCES, AssetSource
+from tiktok_assets.economy.budget import BudgetSettings, month_reset_date
+from tiktok_assets.economy.journal import credits_spent, fresh_keys, known_totals
+from tiktok_assets.partitions import split_key
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
+
+RANGE_SEPARATOR = "..."
+
+TAG_REQUESTS = "tiktok/planned_requests"
+TAG_CREDITS = "tiktok/planned_credits"
+TAG_CACHED = "tiktok/planned_cached"
+TAG_CREDITS_LEFT = "tiktok/credits_left"
+
+
+@dataclasses.dataclass(frozen=True)
+class AssetCost:
+    """What one asset's selected partitions would cost."""
+
+    asset: str
+    partitions: int
+    requests: int
+    cached: int
+
+    @property
+    def credits(self) -> int:
+        """Paid requests: 1 credit each."""
+        return self.requests - self.cached
+
+
+@dataclasses.dataclass(frozen=True)
+class CostPlan:
+    """The cost of a run (or backfill): per-asset rows, totals and the month's credits."""
+
+    rows: tuple[AssetCost, ...]
+    spent_this_month: int
+    monthly_credit_limit: int
+    credit_reserve: int
+    rate_per_minute: int
+    month_resets_on: dt.date
+
+    @property
+    def partitions(self) -> int:
+        return sum(r.partitions for r in self.rows)
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r in self.rows)
+
+    @property
+    def cached(self) -> int:
+        return sum(r.cached for r in self.rows)
+
+    @property
+    def credits(self) -> int:
+        return sum(r.credits for r in self.rows)
+
+    @property
+    def credits_available(self) -> int:
+        """Usable credits left this month before the plan: limit - reserve - spent."""
+        return self.monthly_credit_limit - self.credit_reserve - self.spent_this_month
+
+    @property
+    def credits_left(self) -> int:
+        """Usable credits left after the plan (negative: the plan does not fit)."""
+        return self.credits_available - self.credits
+
+    @property
+    def fits(self) -> bool:
+        return self.credits_left >= 0
+
+    @property
+    def wall_seconds(self) -> float:
+        """Time the paid requests need at the rate limit (0 when pacing is off)."""
+        if self.rate_per_minute <= 0:
+            return 0.0
+        return self.credits / self.rate_per_minute * 60.0
+
+    def to_table(self) -> str:
+        """A fixed-width table of the plan, for a terminal or a log."""
+        header = ("asset", "partitions", "requests", "cached", "credits")
+        body = [(r.asset, r.partitions, r.requests, r.cached, r.credits) for r in self.rows]
+        total = ("total", self.partitions, self.requests, self.cached, self.credits)
+        cells = [[v if isinstance(v, str) else f"{v:,}" for v in row] for row in [*body, total]]
+        widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(header)]
+
+        def line(row: Sequence[str]) -> str:
+            first, *rest = row
+            numbers = (v.rjust(w) for v, w in zip(rest, widths[1:], strict=True))
+            return "  ".join([first.ljust(widths[0]), *numbers]).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        lines = [line(header), rule, *(line(row) for row in cells[:-1]), rule, line(cells[-1])]
+        usable = self.monthly_credit_limit - self.credit_reserve
+        lines += [
+            "",
+            f"credits this month: {self.spent_this_month:,} spent of {usable:,} usable "
+            f"(limit {self.monthly_credit_limit:,} - reserve {self.credit_reserve:,})",
+            f"credits left after this plan: {self.credits_left:,}"
+            + ("" if self.fits else "  ** DOES NOT FIT: the run would be refused **"),
+            f"credits reset on: {self.month_resets_on.isoformat()}",
+            (
+                f"wall time at {self.rate_per_minute}/min: {_duration(self.wall_seconds)}"
+                " (paid requests only)"
+                if self.rate_per_minute > 0
+                else "wall time: pacing disabled"
+            ),
+        ]
+        return "\n".join(lines)
+
+    def as_tags(self) -> dict[str, str]:
+        """Run tags recording the plan (for runs launched by sensors and schedules)."""
+        return {
+            TAG_REQUESTS: str(self.requests),
+            TAG_CREDITS: str(self.credits),
+            TAG_CACHED: str(self.cached),
+            TAG_CREDITS_LEFT: str(self.credits_left),
+        }
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def plan_partitions(
+    engine: sa.Engine,
+    items: Iterable[tuple[AssetSource, str]],
+    *,
+    page_size: int,
+    rate_per_minute: int,
+    monthly_credit_limit: int,
+    credit_reserve: int,
+    force_refresh: bool = False,
+    max_age: dt.timedelta | None = None,
+) -> CostPlan:
+    """The cost of materializing each (asset, partition key) in `items`.
+
+    `page_size` must be the API resource's, since cached pages are matched on it.
+    """
+    settings = BudgetSettings(monthly_credit_limit, credit_reserve)
+    items = list(items)
+    routes = {source.endpoint.route for source, _ in items}
+    paged_routes = {source.endpoint.route for source, _ in items if source.endpoint.paged}
+    totals = known_totals(engine, paged_routes) if paged_routes else {}
+    fresh = set() if force_refresh else fresh_keys(engine, routes=routes, max_age=max_age)
+    counts: dict[str, list[int]] = {}
+    for source, partition_key in items:
+        entity_id, period = split_key(partition_key)
+        known = totals.get((source.endpoint.route, entity_id, period))
+        requests = source.requests(entity_id, period, page_size=page_size, known_total=known)
+        cached = sum((r.route, r.params_key) in fresh for r in requests)
+        row = counts.setdefault(source.asset, [0, 0, 0])
+        row[0] += 1
+        row[1] += len(requests)
+        row[2] += cached
+    today = clock.today()
+    return CostPlan(
+        rows=tuple(AssetCost(asset, *numbers) for asset, numbers in counts.items()),
+        spent_this_month=credits_spent(engine, today),
+        monthly_credit_limit=settings.monthly_credit_limit,
+        credit_reserve=settings.credit_reserve,
+        rate_per_minute=rate_per_minute,
+        month_resets_on=month_reset_date(today),
+    )
+
+
+def _source_for(key: AssetKey) -> AssetSource | None:
+    return SOURCES.get(key.to_user_string()) or SOURCES.get(key.path[-1])
+
+
+def selected_sources(defs: Definitions, select: str) -> list[tuple[AssetKey, AssetSource]]:
+    """The catalog's assets matched by a Dagster selection string, in catalog order."""
+    return _selected(defs.resolve_asset_graph(), select)
+
+
+def _selected(graph: BaseAssetGraph, select: str) -> list[tuple[AssetKey, AssetSource]]:
+    with warnings.catch_warnings():  # include_sources is a beta parameter
+        warnings.simplefilter("ignore", BetaWarning)
+        # external assets (AssetSpecs) too, so `group:` and `tag:` match them as `key:` does
+        selection = AssetSelection.from_string(select, include_sources=True)
+    keys = selection.resolve(graph)
+    matched = {key: source for key in keys if (source := _source_for(key)) is not None}
+    if not matched:
+        raise ValueError(
+            f"selection {select!r} matches no asset that calls the API "
+            f"(selected: {sorted(k.to_user_string() for k in keys) or 'nothing'}; "
+            f"API assets: {', '.join(SOURCES)})"
+        )
+    order = list(SOURCES.values())
+    return sorted(matched.items(), key=lambda item: order.index(item[1]))
+
+
+def _partition_keys(
+    partitions_def: PartitionsDefinition,
+    instance: DagsterInstance,
+    partitions: Sequence[str] | None,
+) -> tuple[list[str], set[str]]:
+    """(keys of this definition, the requested keys or ranges it understood)."""
+    with partition_loading_context(dynamic_partitions_store=instance):
+        if partitions is None:
+            return [str(k) for k in partitions_def.get_partition_keys()], set()
+        keys: list[str] = []
+        understood: set[str] = set()
+        for spec in partitions:
+            start, sep, end = spec.partition(RANGE_SEPARATOR)
+            if sep:
+                start, end = start.strip(), end.strip()
+                has = partitions_def.has_partition_key
+                if has(start) and has(end):
+                    found = partitions_def.get_partition_keys_in_range(
+                        PartitionKeyRange(start, end)
+                    )
+                    if found:  # empty when `start` comes after `end`
+                        keys += found
+                        understood.add(spec)
+            elif partitions_def.has_partition_key(spec):
+                keys.append(spec)
+                understood.add(spec)
+        return list(dict.fromkeys(str(k) for k in keys)), understood
+
+
+def parse_partitions(text: str | None) -> list[str] | None:
+    """`'123|30,456|7'` or `'a|30...b|30'` -> a list of keys and ranges (None: all)."""
+    if text is None or not text.strip():
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def plan_selection(
+    defs: Definitions,
+    instance: DagsterInstance,
+    engine: sa.Engine,
+    *,
+    select: str,
+    partitions: list[str] | None,
+    page_size: int,
+    rate_per_minute: int,
+    monthly_credit_limit: int,
+    credit_reserve: int,
+    force_refresh: bool = False,
+    max_age: dt.timedelta | None = None,
+) -> CostPlan:
+    """Plan a selection (`shop_total`, `group:products`, `key:product_*`, ...).
+
+    `partitions`: explicit keys and `start...end` ranges, applied to every selected asset
+    whose partitions definition has them; None: every partition (dynamic ids from
+    `instance`). A key or range no selected asset has is an error.
+    """
+    graph = defs.resolve_asset_graph()
+    items: list[tuple[AssetSource, str]] = []
+    understood: set[str] = set()
+    for key, source in _selected(graph, select):
+        partitions_def = graph.get(key).partitions_def or source.partitions_def
+        keys, known = _partition_keys(partitions_def, instance, partitions)
+        understood |= known
+        items += [(source, k) for k in keys]
+    unknown = [spec for spec in partitions or () if spec not in understood]
+    if unknown:
+        raise ValueError(
+            f"partition keys or ranges {unknown} belong to none of the selected assets "
+            "(aggregates take `id|period`, profiles `id`; ids must be registered; a range "
+            "runs from the first key to the last in the partitions' order)"
+        )
+    return plan_partitions(
+        engine,
+        items,
+        page_size=page_size,
+        rate_per_minute=rate_per_minute,
+        monthly_credit_limit=monthly_credit_limit,
+        credit_reserve=credit_reserve,
+        force_refresh=force_refresh,
+        max_age=max_age,
+    )

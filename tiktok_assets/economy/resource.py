@@ -1,0 +1,47 @@
+"""`CreditBudgetResource`: the month's credit limit and reserve, as a Dagster resource."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from tiktok_assets.economy.budget import (
+    DEFAULT_MONTHLY_CREDIT_LIMIT,
+    LIMIT_ENV,
+    RESERVE_ENV,
+    BudgetSettings,
+    MonthlyCreditBudget,
+    budget_settings_from_env,
+)
+
+
+class CreditBudgetResource(ConfigurableResource):
+    """How many of the vendor's monthly credits runs may spend (`limit - reserve`)."""
+
+    monthly_credit_limit: int = Field(
+        default=DEFAULT_MONTHLY_CREDIT_LIMIT,
+        description=f"Credits the API plan allows per calendar month ({LIMIT_ENV}).",
+    )
+    credit_reserve: int = Field(
+        default=0,
+        description=f"Credits runs must leave unspent, e.g. for manual calls ({RESERVE_ENV}).",
+    )
+
+    @classmethod
+    def from_env(cls) -> CreditBudgetResource:
+        """The resource as `TIKTOK_MONTHLY_CREDIT_LIMIT` and `TIKTOK_CREDIT_RESERVE` set it."""
+        s = budget_settings_from_env()
+        return cls(monthly_credit_limit=s.monthly_credit_limit, credit_reserve=s.credit_reserve)
+
+    @property
+    def settings(self) -> BudgetSettings:
+        """The validated settings (a reserve above the limit is an error)."""
+        return BudgetSettings(self.monthly_credit_limit, self.credit_reserve)
+
+    def budget(self, engine: sa.Engine) -> MonthlyCreditBudget:
+        """A `MonthlyCreditBudget` over the journal in `engine`, for one run."""
+        s = self.settings
+        return MonthlyCreditBudget(
+            engine, monthly_credit_limit=s.monthly_credit_limit, credit_reserve=s.credit_reserve
+        )
