@@ -42,7 +42,12 @@ from tiktok_assets.economy.planner import (
     plan_selection,
     selected_sources,
 )
-from tiktok_assets.economy.ratelimit import SqlRateLimiter, rate_per_minute_from_env
+from tiktok_assets.economy.ratelimit import (
+    ARRIVAL_MARGIN_SECONDS,
+    WINDOW_SECONDS,
+    SqlRateLimiter,
+    rate_per_minute_from_env,
+)
 from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.warehouse.engine import ensure_tables
 
@@ -77,7 +82,12 @@ def open_economy(
     journal = SqlRequestJournal(
         warehouse_engine, run_id=run_id, max_age=max_age, listeners=[budget.observe]
     )
-    limiter = SqlRateLimiter(warehouse_engine, bucket, rate_per_minute)
+    limiter = SqlRateLimiter(
+        warehouse_engine,
+        bucket,
+        rate_per_minute,
+        window=WINDOW_SECONDS + ARRIVAL_MARGIN_SECONDS,
+    )
     return {"limiter": limiter, "journal": journal, "budget": budget}
 
 

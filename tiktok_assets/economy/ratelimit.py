@@ -21,6 +21,9 @@ from tiktok_assets.warehouse.tables import rate_limit_slots
 RATE_ENV = "TIKTOK_API_RATE_PER_MINUTE"
 DEFAULT_RATE_PER_MINUTE = 60
 WINDOW_SECONDS = 60.0
+ARRIVAL_MARGIN_SECONDS = 0.5
+"""Added to the window by `open_economy`: a request sent as a slot frees may reach the
+server sooner after its predecessor than it left, by network jitter."""
 NEVER = -1.0e12
 """`taken_at` of a slot nobody took yet (far in the past, whatever the clock)."""
 _MIN_WAIT = 0.001
