@@ -4,10 +4,16 @@ from dagster import Definitions
 
 from tiktok_assets.assets import api_assets
 from tiktok_assets.economy import economy_assets, economy_checks
+from tiktok_assets.jobs import tracking_jobs
 from tiktok_assets.resources import resources
+from tiktok_assets.schedules import tracking_schedules
+from tiktok_assets.sensors import tracking_sensors
 
 defs = Definitions(
     assets=[*api_assets, *economy_assets],
     asset_checks=[*economy_checks],
+    jobs=[*tracking_jobs],
+    sensors=[*tracking_sensors],
+    schedules=[*tracking_schedules],
     resources=resources(),
 )

@@ -20,18 +20,23 @@ Sensors launch these jobs over partition key ranges (see `tiktok_assets.tracking
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetKey,
     AssetSelection,
     DynamicPartitionsDefinition,
     PartitionsDefinition,
-    UnresolvedAssetJobDefinition,
     define_asset_job,
 )
 
 from tiktok_assets.catalog import SOURCES, AssetSource
 from tiktok_assets.partitions import IDS_BY_ENTITY
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

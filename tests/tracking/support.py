@@ -1,0 +1,134 @@
+"""Helpers of the tracking tests: play the daemon's part (tick, apply, launch) in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from dagster import (
+    AssetMaterialization,
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+    PartitionKeyRange,
+    RunRequest,
+    SensorDefinition,
+    build_sensor_context,
+    partition_loading_context,
+)
+from dagster._core.definitions.sensor_definition import SensorExecutionData
+from dagster._core.instance.types import CachingDynamicPartitionsLoader
+
+from tiktok_assets.jobs import FAMILIES, JobFamily
+from tiktok_assets.tracking.batches import BATCH_TAG, RANGE_END_TAG, RANGE_START_TAG
+from tiktok_assets.warehouse import Warehouse
+
+
+def tick(
+    sensor: SensorDefinition,
+    instance: DagsterInstance,
+    defs: Definitions,
+    res: Mapping[str, Any],
+    cursor: str | None = None,
+) -> SensorExecutionData:
+    """One evaluation of `sensor`, as the daemon runs it (run requests resolved)."""
+    with build_sensor_context(
+        instance=instance, definitions=defs, resources=dict(res), cursor=cursor
+    ) as context:
+        return sensor.evaluate_tick(context)
+
+
+def apply(instance: DagsterInstance, data: SensorExecutionData) -> None:
+    """What the daemon does with a tick's partition requests."""
+    for request in data.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+
+
+def family_of(request: RunRequest) -> JobFamily:
+    """The job family a request launches (by job name, or by its asset selection)."""
+    if request.job_name in FAMILIES:
+        return FAMILIES[request.job_name]
+    return FAMILIES[request.tags[BATCH_TAG].split()[0]]
+
+
+def keys_of(
+    request: RunRequest, instance: DagsterInstance | CachingDynamicPartitionsLoader
+) -> list[str]:
+    """The partition keys a ranged request covers, resolved against the instance."""
+    family = family_of(request)
+    with partition_loading_context(dynamic_partitions_store=instance):
+        return list(
+            family.partitions_def.get_partition_keys_in_range(
+                PartitionKeyRange(request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG])
+            )
+        )
+
+
+def launch(
+    defs: Definitions, instance: DagsterInstance, request: RunRequest
+) -> ExecuteInProcessResult:
+    """Execute a requested run in-process, as the run launcher would."""
+    tags = dict(request.tags)
+    if request.job_name:
+        job = defs.resolve_job_def(request.job_name)
+        return job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(
+        instance=instance,
+        tags=tags,
+        asset_selection=list(request.asset_selection or []),
+        raise_on_error=False,
+    )
+
+
+def land_list(
+    instance: DagsterInstance,
+    warehouse_url: str,
+    asset: str,
+    owner_id: str,
+    period: int,
+    items: Sequence[tuple[str, float]],
+    *,
+    day: dt.date,
+) -> None:
+    """Write a ranked list (shop_products or creator_products) and report it materialized."""
+    wh = Warehouse(url=warehouse_url)
+    table = wh.table(asset)
+    owner = "shop_id" if asset == "shop_products" else "creator_id"
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            owner: owner_id,
+            "period": period,
+            "snapshot_date": day,
+            "rank": rank,
+            "product_id": product_id,
+            "title": f"item {rank}",
+            "revenue": revenue,
+            "sales": 1,
+            "fetched_at": now,
+            "raw": {"id": product_id, "revenue": revenue},
+        }
+        for rank, (product_id, revenue) in enumerate(items, start=1)
+    ]
+    if "price" in table.c:
+        for row in rows:
+            row["price"] = 1.0
+    with wh.engine.begin() as conn:
+        conn.execute(
+            table.delete().where(
+                table.c[owner] == owner_id, table.c.period == period, table.c.snapshot_date == day
+            )
+        )
+        if rows:
+            conn.execute(sa.insert(table), rows)
+    instance.add_dynamic_partitions(f"{owner.split('_')[0]}_ids", [owner_id])
+    instance.report_runless_asset_event(
+        AssetMaterialization(
+            asset_key=asset,
+            partition=f"{owner_id}|{period}",
+            metadata={"snapshot_date": day.isoformat()},
+        )
+    )

@@ -1,0 +1,49 @@
+"""The projected monthly cost of the tracked set and the ceiling discovery keeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from tiktok_assets.tracking.budget import monthly_requests_per_id, projection
+from tiktok_assets.tracking.settings import TrackingSettings
+
+CADENCES = TrackingSettings().cadences
+
+
+@pytest.mark.parametrize(
+    ("entity", "expected"),
+    [
+        # daily: 30.44 x (profile + 2 assets x periods 1, 7); weekly: 4.35 x (2 x periods 30, 90)
+        ("shop", 30.44 * 5 + 4.35 * 4),
+        ("product", 30.44 * 5 + 4.35 * 4),
+        ("creator", 30.44 * 4 + 4.35 * 4),
+        # video: profile + metrics 1, 7 daily; metrics 30 weekly
+        ("video", 30.44 * 3 + 4.35 * 1),
+    ],
+)
+def test_monthly_requests_per_id_with_the_default_cadences(entity: str, expected: float) -> None:
+    assert monthly_requests_per_id(entity, CADENCES) == pytest.approx(expected, rel=0.01)
+
+
+def test_allowance_is_what_fits_under_the_ceiling() -> None:
+    outlook = projection(
+        {"shop": 1, "product": 10, "creator": 0, "video": 0},
+        CADENCES,
+        usable_credits=20_000,
+        budget_share=1.0,
+    )
+    per_product = monthly_requests_per_id("product", CADENCES)
+    assert outlook.monthly_credits == pytest.approx(11 * per_product)
+    assert outlook.allowance("product") == int((20_000 - 11 * per_product) // per_product)
+    assert not outlook.over
+    assert "projected refresh" in outlook.describe()
+
+
+def test_over_budget_allows_nothing_and_share_zero_disables_the_rule() -> None:
+    counts = {"shop": 0, "product": 500, "creator": 0, "video": 0}
+    over = projection(counts, CADENCES, usable_credits=20_000, budget_share=1.0)
+    assert over.over and over.allowance("product") == 0 and over.allowance("creator") == 0
+    off = projection(counts, CADENCES, usable_credits=20_000, budget_share=0)
+    assert not off.over and off.allowance("product") is None
+    half = projection(counts, CADENCES, usable_credits=400_000, budget_share=0.5)
+    assert half.ceiling == 200_000

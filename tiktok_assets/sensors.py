@@ -1,0 +1,136 @@
+"""The tracking sensors: seed ids from `tracked.yaml`, discover products and creators.
+
+- `tracked_ids_sensor` reads `tracked.yaml` (`TIKTOK_TRACKED_FILE`) when it changes, adds
+  its ids that are not tracked (any entity) and launches every job of each new id;
+- `product_discovery_sensor` reads the rows of new `shop_products`, `creator_products` and
+  `video_detail` materializations, adds to `product_ids` and launches `product_detail_job`
+  and `product_period_job`;
+- `creator_discovery_sensor` reads new `video_detail` rows (and creator ids in lists, if the
+  vendor ever adds them), adds to `creator_ids` and launches `creator_period_job`.
+
+Each returns a `SensorResult` (partition requests, ranged run requests, a cursor) and never
+changes the instance itself. All are STOPPED by default because the runs they request spend
+credits: start them in the UI (Automation), with `dagster sensor start`, or set
+`TIKTOK_AUTOMATION_DEFAULT_STATUS=running`. Rules and limits: `tiktok_assets.tracking`.
+"""
+
+from __future__ import annotations
+
+from dagster import (
+    DefaultSensorStatus,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
+
+from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets.economy import CreditBudgetResource
+from tiktok_assets.jobs import FAMILIES, families_of
+from tiktok_assets.tracking.batches import Pricing
+from tiktok_assets.tracking.discovery import CREATOR_FEEDS, PRODUCT_FEEDS
+from tiktok_assets.tracking.settings import (
+    automation_running_by_default,
+    settings_from_env,
+    tracked_file,
+)
+from tiktok_assets.tracking.ticks import discovery_tick, tracked_ids_tick
+from tiktok_assets.warehouse import Warehouse
+
+TRACKED_INTERVAL_SECONDS = 60
+DISCOVERY_INTERVAL_SECONDS = 120
+
+
+def _default_status() -> DefaultSensorStatus:
+    if automation_running_by_default():
+        return DefaultSensorStatus.RUNNING
+    return DefaultSensorStatus.STOPPED
+
+
+@sensor(
+    name="tracked_ids_sensor",
+    jobs=[f.job for f in FAMILIES.values()],
+    minimum_interval_seconds=TRACKED_INTERVAL_SECONDS,
+    default_status=_default_status(),
+    description=(
+        "Adds the ids listed in tracked.yaml (TIKTOK_TRACKED_FILE) that are not tracked yet and "
+        "requests their first fetch as ranged runs. Acts when the file changes; an invalid id "
+        "fails the tick and adds nothing."
+    ),
+)
+def tracked_ids_sensor(
+    context: SensorEvaluationContext,
+    warehouse: Warehouse,
+    api: TikTokShopAPI,
+    credit_budget: CreditBudgetResource,
+) -> SensorResult:
+    return tracked_ids_tick(
+        context.instance,
+        context.cursor,
+        path=tracked_file(),
+        pricing=Pricing.from_resources(warehouse, api, credit_budget),
+        settings=settings_from_env(),
+        log=context.log,
+        name="tracked_ids_sensor",
+    )
+
+
+@sensor(
+    name="product_discovery_sensor",
+    jobs=[f.job for f in families_of("product")],
+    minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
+    default_status=_default_status(),
+    description=(
+        "After shop_products, creator_products or video_detail materialize, adds the product "
+        "ids they name that are not tracked (lists: top TIKTOK_DISCOVERY_TOP_N by revenue; at "
+        "most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick; within the credit budget) and "
+        "requests their detail and aggregates."
+    ),
+)
+def product_discovery_sensor(
+    context: SensorEvaluationContext,
+    warehouse: Warehouse,
+    api: TikTokShopAPI,
+    credit_budget: CreditBudgetResource,
+) -> SensorResult:
+    return discovery_tick(
+        context.instance,
+        context.cursor,
+        entity="product",
+        feeds=PRODUCT_FEEDS,
+        pricing=Pricing.from_resources(warehouse, api, credit_budget),
+        settings=settings_from_env(),
+        log=context.log,
+        name="product_discovery_sensor",
+    )
+
+
+@sensor(
+    name="creator_discovery_sensor",
+    jobs=[f.job for f in families_of("creator")],
+    minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
+    default_status=_default_status(),
+    description=(
+        "After video_detail materializes, adds the creator ids it names that are not tracked "
+        "(at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick, within the credit budget) "
+        "and requests their totals and product lists."
+    ),
+)
+def creator_discovery_sensor(
+    context: SensorEvaluationContext,
+    warehouse: Warehouse,
+    api: TikTokShopAPI,
+    credit_budget: CreditBudgetResource,
+) -> SensorResult:
+    return discovery_tick(
+        context.instance,
+        context.cursor,
+        entity="creator",
+        feeds=CREATOR_FEEDS,
+        pricing=Pricing.from_resources(warehouse, api, credit_budget),
+        settings=settings_from_env(),
+        log=context.log,
+        name="creator_discovery_sensor",
+    )
+
+
+tracking_sensors = [tracked_ids_sensor, product_discovery_sensor, creator_discovery_sensor]

@@ -1,0 +1,360 @@
+"""Batched runs: tracked ids become a few partition-key ranges, priced before launch.
+
+Dynamic partition keys keep the order they were added in, so a slice of that order is a
+contiguous range: `first..last` for a detail job, `first|p1..last|p2` for a period job (a
+multi-partition range is the cross product of the id range and the period range, and the
+periods `1, 7, 30, 90` are ordered, so `1..7` means `{1, 7}`). A tick thus launches one run
+per chunk of ids and job instead of one run per partition.
+
+Every batch is priced with the cost planner (one call for the whole tick) and launched only
+while the month's usable credits cover it; runs carry the plan's tags and who launched them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from dagster import RunRequest
+
+from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets.catalog import AssetSource
+from tiktok_assets.economy import CostPlan, CreditBudgetResource, plan_partitions
+from tiktok_assets.economy.planner import AssetCost
+from tiktok_assets.jobs import FAMILIES, JobFamily, families_of
+from tiktok_assets.tracking.settings import Cadence
+from tiktok_assets.warehouse import Warehouse
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+LAUNCHED_BY_TAG = "tiktok/launched_by"
+BATCH_TAG = "tiktok/batch"
+IDS_TAG = "tiktok/ids"
+
+_LABEL_SEP = "#"
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """One run: a contiguous slice of an entity's ids × a contiguous run of periods."""
+
+    family: JobFamily
+    ids: tuple[str, ...]
+    periods: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.ids:
+            raise ValueError("a batch needs at least one id")
+        if self.family.has_period != bool(self.periods):
+            raise ValueError(f"{self.family.name}: periods {self.periods} do not fit the job")
+
+    @property
+    def start(self) -> str:
+        return self._key(self.ids[0], self.periods[0] if self.periods else None)
+
+    @property
+    def end(self) -> str:
+        return self._key(self.ids[-1], self.periods[-1] if self.periods else None)
+
+    @staticmethod
+    def _key(entity_id: str, period: int | None) -> str:
+        return entity_id if period is None else f"{entity_id}|{period}"
+
+    @property
+    def partition_keys(self) -> list[str]:
+        """The keys the range stands for, in the multi-partition range's order."""
+        if not self.periods:
+            return list(self.ids)
+        return [f"{i}|{p}" for i in self.ids for p in self.periods]
+
+    @property
+    def size(self) -> int:
+        return len(self.ids) * max(1, len(self.periods))
+
+    def items(self) -> list[tuple[AssetSource, str]]:
+        """(asset, partition key) of everything the run materializes."""
+        keys = self.partition_keys
+        return [(source, key) for source in self.family.sources for key in keys]
+
+    @property
+    def label(self) -> str:
+        return f"{self.family.name} {self.start}...{self.end}"
+
+
+def period_groups(periods: Iterable[int], family: JobFamily) -> list[tuple[int, ...]]:
+    """`periods` the family has, split into runs that are contiguous in its period order."""
+    wanted = set(periods)
+    groups: list[list[int]] = []
+    previous = -2
+    for index, period in enumerate(family.periods):
+        if period not in wanted:
+            continue
+        if index == previous + 1 and groups:
+            groups[-1].append(period)
+        else:
+            groups.append([period])
+        previous = index
+    return [tuple(g) for g in groups]
+
+
+def chunk_size(count: int, chunk_ids: int, max_runs: int) -> int:
+    """Ids per run: `chunk_ids`, grown so that `count` ids need at most `max_runs` runs."""
+    return max(1, chunk_ids, math.ceil(count / max(1, max_runs)))
+
+
+def chunks(ids: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    return [tuple(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+def family_batches(
+    family: JobFamily,
+    ids: Sequence[str],
+    *,
+    periods: Iterable[int] = (),
+    chunk_ids: int,
+    max_runs: int,
+) -> list[Batch]:
+    """The batches covering `ids` (a contiguous slice of the entity's keys) for one job."""
+    if not ids:
+        return []
+    size = chunk_size(len(ids), chunk_ids, max_runs)
+    groups = period_groups(periods, family) if family.has_period else [()]
+    return [Batch(family, chunk, group) for group in groups for chunk in chunks(ids, size)]
+
+
+def first_fetch_batches(
+    entity: str, new_ids: Sequence[str], *, chunk_ids: int, max_runs: int
+) -> list[Batch]:
+    """Every job of `entity`, every period, for ids just added (contiguous by construction)."""
+    return [
+        batch
+        for family in families_of(entity)
+        for batch in family_batches(
+            family, new_ids, periods=family.periods, chunk_ids=chunk_ids, max_runs=max_runs
+        )
+    ]
+
+
+def cadence_batches(
+    cadence: Cadence,
+    ids_by_entity: Mapping[str, Sequence[str]],
+    *,
+    chunk_ids: int,
+    max_runs: int,
+) -> list[Batch]:
+    """What one refresh tick launches: all tracked ids of each job the cadence covers."""
+    batches: list[Batch] = []
+    for family in FAMILIES.values():
+        ids = ids_by_entity.get(family.entity, ())
+        if family.has_period:
+            if not set(cadence.periods) & set(family.periods):
+                continue
+        elif not cadence.details:
+            continue
+        batches += family_batches(
+            family, ids, periods=cadence.periods, chunk_ids=chunk_ids, max_runs=max_runs
+        )
+    return batches
+
+
+# -- pricing -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PricedBatch:
+    batch: Batch
+    plan: CostPlan
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """The batches a tick launches, those the month's credits cannot cover, and the totals."""
+
+    launched: tuple[PricedBatch, ...]
+    deferred: tuple[PricedBatch, ...]
+    credits_available: int
+
+    @property
+    def credits(self) -> int:
+        return sum(p.plan.credits for p in self.launched)
+
+    @property
+    def deferred_credits(self) -> int:
+        return sum(p.plan.credits for p in self.deferred)
+
+    def summary(self) -> str:
+        partitions = sum(p.batch.size * len(p.batch.family.assets) for p in self.launched)
+        text = (
+            f"{len(self.launched)} run(s), {partitions:,} asset partition(s), "
+            f"{self.credits:,} credit(s) planned of {self.credits_available:,} available"
+        )
+        if self.deferred:
+            text += (
+                f"; {len(self.deferred)} batch(es) needing {self.deferred_credits:,} credit(s) "
+                "NOT launched: the month's usable credits do not cover them "
+                f"({', '.join(p.batch.label for p in self.deferred[:5])}"
+                f"{', ...' if len(self.deferred) > 5 else ''})"
+            )
+        return text
+
+
+def price_batches(
+    engine: sa.Engine,
+    batches: Sequence[Batch],
+    *,
+    page_size: int,
+    rate_per_minute: int,
+    monthly_credit_limit: int,
+    credit_reserve: int,
+) -> list[PricedBatch]:
+    """Each batch's cost plan, from ONE planner call (one pass over the request journal).
+
+    The planner totals its rows per `AssetSource.asset`; labelling each batch's sources
+    with the batch's index gives one row per (batch, asset), which are then split back.
+    """
+    if not batches:
+        return []
+    items: list[tuple[AssetSource, str]] = []
+    for index, batch in enumerate(batches):
+        labelled = {
+            s.asset: dataclasses.replace(s, asset=f"{s.asset}{_LABEL_SEP}{index}")
+            for s in batch.family.sources
+        }
+        items += [(labelled[source.asset], key) for source, key in batch.items()]
+    plan = plan_partitions(
+        engine,
+        items,
+        page_size=page_size,
+        rate_per_minute=rate_per_minute,
+        monthly_credit_limit=monthly_credit_limit,
+        credit_reserve=credit_reserve,
+    )
+    rows: dict[int, list[AssetCost]] = {i: [] for i in range(len(batches))}
+    for row in plan.rows:
+        asset, _, index = row.asset.rpartition(_LABEL_SEP)
+        rows[int(index)].append(dataclasses.replace(row, asset=asset))
+    return [
+        PricedBatch(batch, dataclasses.replace(plan, rows=tuple(rows[i])))
+        for i, batch in enumerate(batches)
+    ]
+
+
+def fit_budget(priced: Sequence[PricedBatch]) -> Launch:
+    """Launch batches in order while the month's usable credits cover them; defer the rest."""
+    if not priced:
+        return Launch((), (), 0)
+    available = priced[0].plan.credits_available
+    left = available
+    launched: list[PricedBatch] = []
+    deferred: list[PricedBatch] = []
+    for p in priced:
+        if p.plan.credits <= left:
+            launched.append(p)
+            left -= p.plan.credits
+        else:
+            deferred.append(p)
+    return Launch(tuple(launched), tuple(deferred), available)
+
+
+# -- run requests --------------------------------------------------------------------------
+
+
+def run_request(
+    priced: PricedBatch,
+    *,
+    launched_by: str,
+    position: tuple[int, int],
+    by_job_name: bool,
+    run_key_suffix: str = "",
+) -> RunRequest:
+    """The run of one batch: its range tags, who launched it and the plan's tags.
+
+    `by_job_name`: sensors name the job (`product_period_job`); schedules, which target one
+    job only, select the job's assets from the implicit asset job instead.
+    """
+    batch, plan = priced.batch, priced.plan
+    index, total = position
+    tags = {
+        RANGE_START_TAG: batch.start,
+        RANGE_END_TAG: batch.end,
+        LAUNCHED_BY_TAG: launched_by,
+        BATCH_TAG: f"{batch.family.name} {index}/{total}",
+        IDS_TAG: str(len(batch.ids)),
+        **plan.as_tags(),
+    }
+    run_key = f"{batch.family.name}:{batch.start}...{batch.end}"
+    if run_key_suffix:
+        run_key = f"{run_key}@{run_key_suffix}"
+    if by_job_name:
+        return RunRequest(run_key=run_key, job_name=batch.family.name, tags=tags)
+    return RunRequest(run_key=run_key, asset_selection=batch.family.asset_keys, tags=tags)
+
+
+def run_requests(
+    launch: Launch, *, launched_by: str, by_job_name: bool, run_key_suffix: str = ""
+) -> list[RunRequest]:
+    """One request per launched batch, numbered within its job."""
+    totals: dict[str, int] = {}
+    for p in launch.launched:
+        totals[p.batch.family.name] = totals.get(p.batch.family.name, 0) + 1
+    seen: dict[str, int] = {}
+    requests = []
+    for p in launch.launched:
+        name = p.batch.family.name
+        seen[name] = seen.get(name, 0) + 1
+        requests.append(
+            run_request(
+                p,
+                launched_by=launched_by,
+                position=(seen[name], totals[name]),
+                by_job_name=by_job_name,
+                run_key_suffix=run_key_suffix,
+            )
+        )
+    return requests
+
+
+def short_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pricing:
+    """What the planner needs from the resources: the journal's engine, page size, budget."""
+
+    engine: sa.Engine
+    page_size: int
+    rate_per_minute: int
+    monthly_credit_limit: int
+    credit_reserve: int
+
+    @classmethod
+    def from_resources(
+        cls, warehouse: Warehouse, api: TikTokShopAPI, credit_budget: CreditBudgetResource
+    ) -> Pricing:
+        """The planner's inputs from the resources a tick receives."""
+        budget = credit_budget.settings
+        return cls(
+            engine=warehouse.engine,
+            page_size=api.page_size,
+            rate_per_minute=api.rate_per_minute,
+            monthly_credit_limit=budget.monthly_credit_limit,
+            credit_reserve=budget.credit_reserve,
+        )
+
+    @property
+    def usable_credits(self) -> int:
+        return self.monthly_credit_limit - self.credit_reserve
+
+    def price(self, batches: Sequence[Batch]) -> list[PricedBatch]:
+        return price_batches(
+            self.engine,
+            batches,
+            page_size=self.page_size,
+            rate_per_minute=self.rate_per_minute,
+            monthly_credit_limit=self.monthly_credit_limit,
+            credit_reserve=self.credit_reserve,
+        )

@@ -1,0 +1,202 @@
+"""Tracking settings, read from the environment when the code location loads.
+
+- `TIKTOK_TRACKED_FILE` (default `<project root>/tracked.yaml`): the seed ids the
+  `tracked_ids_sensor` reads.
+- `TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK` (500): new ids one discovery tick may add.
+- `TIKTOK_DISCOVERY_TOP_N` (20): products taken from each shop or creator list, by revenue.
+- `TIKTOK_DISCOVERY_BUDGET_SHARE` (1.0): share of the usable monthly credits (limit - reserve)
+  the tracked set's projected refresh may cost; discovery adds nothing past it (0: no rule).
+- `TIKTOK_REFRESH_CHUNK_IDS` (1000): ids per run (times the periods of the cadence).
+- `TIKTOK_REFRESH_MAX_RUNS_PER_JOB` (12): runs per job and tick; chunks grow past
+  `TIKTOK_REFRESH_CHUNK_IDS` to stay under it.
+- `TIKTOK_DAILY_CRON` (`0 6 * * *`) and `TIKTOK_WEEKLY_CRON` (`0 7 * * 1`): when
+  `daily_refresh_schedule` and `weekly_refresh_schedule` tick (read when the code loads).
+- `TIKTOK_DAILY_PERIODS` (`1,7`) and `TIKTOK_WEEKLY_PERIODS` (`30,90`): the periods each
+  schedule refreshes (`none`: no period); a period belongs to one schedule at most.
+- `TIKTOK_DETAILS_CADENCE` (`daily`): the schedule that refreshes the profiles (shop,
+  product and video detail): `daily` or `weekly`.
+- `TIKTOK_SCHEDULE_TIMEZONE` (`UTC`): the time zone of the cron strings.
+- `TIKTOK_AUTOMATION_DEFAULT_STATUS` (`stopped`): default status of every tracking sensor
+  and schedule; `running` starts them when the code location loads (a toggle in the UI
+  or `dagster sensor|schedule start|stop` overrides it).
+
+Sensors and schedules read the settings at every tick, so a changed variable applies at the
+next tick once the code location reloads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
+from tiktok_assets.warehouse.resource import project_root
+
+TRACKED_FILE_ENV = "TIKTOK_TRACKED_FILE"
+DEFAULT_STATUS_ENV = "TIKTOK_AUTOMATION_DEFAULT_STATUS"
+
+_CRON_SAMPLE_START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # a Monday
+_CRON_SAMPLE_DAYS = 28
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = _env(name, str(default))
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ValueError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if value < 0:
+        raise ValueError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def _periods(name: str, default: str) -> tuple[int, ...]:
+    raw = _env(name, default)
+    if raw.lower() == "none":
+        return ()
+    try:
+        periods = tuple(sorted({int(p) for p in raw.split(",") if p.strip()}))
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a comma-separated list of periods") from None
+    unknown = [p for p in periods if p not in AGGREGATE_PERIODS]
+    if unknown:
+        raise ValueError(f"{name}={raw!r}: periods {unknown} are not among {AGGREGATE_PERIODS}")
+    return periods
+
+
+def tracked_file() -> Path:
+    """`TIKTOK_TRACKED_FILE`, or `tracked.yaml` at the project root."""
+    return Path(_env(TRACKED_FILE_ENV, str(project_root() / "tracked.yaml")))
+
+
+def automation_running_by_default() -> bool:
+    """True when `TIKTOK_AUTOMATION_DEFAULT_STATUS=running` (default: `stopped`)."""
+    raw = _env(DEFAULT_STATUS_ENV, "stopped").lower()
+    if raw not in ("running", "stopped"):
+        raise ValueError(f"{DEFAULT_STATUS_ENV}={raw!r} must be 'running' or 'stopped'")
+    return raw == "running"
+
+
+@lru_cache(maxsize=64)
+def ticks_per_month(cron: str, timezone: str = "UTC") -> float:
+    """How many times a cron string fires in an average month."""
+    # Dagster's own cron iterator (the one its scheduler uses); private, pinned version.
+    from dagster._utils.schedules import cron_string_iterator
+
+    end = _CRON_SAMPLE_START + dt.timedelta(days=_CRON_SAMPLE_DAYS)
+    count = 0
+    for tick in cron_string_iterator(_CRON_SAMPLE_START.timestamp(), cron, timezone):
+        if tick >= end:
+            break
+        count += 1
+    return count * _DAYS_PER_MONTH / _CRON_SAMPLE_DAYS
+
+
+@dataclasses.dataclass(frozen=True)
+class Cadence:
+    """One refresh schedule: when it ticks, which periods and whether the profiles."""
+
+    name: str
+    cron: str
+    periods: tuple[int, ...]
+    details: bool
+    timezone: str = "UTC"
+
+    @property
+    def schedule_name(self) -> str:
+        return f"{self.name}_refresh_schedule"
+
+    @property
+    def runs_per_month(self) -> float:
+        return ticks_per_month(self.cron, self.timezone)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackingSettings:
+    """Every knob of discovery and refresh (see the module docstring for the variables)."""
+
+    max_new_ids_per_tick: int = 500
+    top_n: int = 20
+    budget_share: float = 1.0
+    chunk_ids: int = 1000
+    max_runs_per_job: int = 12
+    cadences: tuple[Cadence, ...] = (
+        Cadence("daily", "0 6 * * *", (1, 7), details=True),
+        Cadence("weekly", "0 7 * * 1", (30, 90), details=False),
+    )
+
+    def __post_init__(self) -> None:
+        seen: dict[int, str] = {}
+        for cadence in self.cadences:
+            for period in cadence.periods:
+                if period in seen:
+                    raise ValueError(
+                        f"period {period} is refreshed by both the {seen[period]} and the "
+                        f"{cadence.name} schedule; give it to one (TIKTOK_*_PERIODS)"
+                    )
+                seen[period] = cadence.name
+
+    def cadence(self, name: str) -> Cadence:
+        return next(c for c in self.cadences if c.name == name)
+
+
+def _cron(name: str, default: str) -> str:
+    from dagster._utils.schedules import is_valid_cron_string
+
+    cron = _env(name, default)
+    if not is_valid_cron_string(cron):
+        raise ValueError(f"{name}={cron!r} is not a valid cron string")
+    return cron
+
+
+def settings_from_env() -> TrackingSettings:
+    """The settings the environment gives (defaults in the module docstring)."""
+    details = _env("TIKTOK_DETAILS_CADENCE", "daily").lower()
+    if details not in ("daily", "weekly"):
+        raise ValueError(f"TIKTOK_DETAILS_CADENCE={details!r} must be 'daily' or 'weekly'")
+    timezone = _env("TIKTOK_SCHEDULE_TIMEZONE", "UTC")
+    cadences: Sequence[Cadence] = (
+        Cadence(
+            "daily",
+            _cron("TIKTOK_DAILY_CRON", "0 6 * * *"),
+            _periods("TIKTOK_DAILY_PERIODS", "1,7"),
+            details=details == "daily",
+            timezone=timezone,
+        ),
+        Cadence(
+            "weekly",
+            _cron("TIKTOK_WEEKLY_CRON", "0 7 * * 1"),
+            _periods("TIKTOK_WEEKLY_PERIODS", "30,90"),
+            details=details == "weekly",
+            timezone=timezone,
+        ),
+    )
+    return TrackingSettings(
+        max_new_ids_per_tick=_int("TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK", 500),
+        top_n=_int("TIKTOK_DISCOVERY_TOP_N", 20),
+        budget_share=_float("TIKTOK_DISCOVERY_BUDGET_SHARE", 1.0),
+        chunk_ids=_int("TIKTOK_REFRESH_CHUNK_IDS", 1000),
+        max_runs_per_job=_int("TIKTOK_REFRESH_MAX_RUNS_PER_JOB", 12),
+        cadences=tuple(cadences),
+    )

@@ -1,0 +1,233 @@
+"""What one tick of each tracking sensor and refresh schedule decides.
+
+These functions read the instance and the warehouse and return what the tick asks for
+(`SensorResult`, run requests or a skip reason); they never add partitions or launch runs
+themselves: the daemon applies a `SensorResult`'s partition requests, then its runs.
+`tiktok_assets.sensors` and `tiktok_assets.schedules` are the thin Dagster wrappers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from dagster import (
+    AddDynamicPartitionsRequest,
+    AssetKey,
+    AssetObservation,
+    DagsterInstance,
+    MetadataValue,
+    RunRequest,
+    SensorResult,
+    SkipReason,
+)
+
+from tiktok_assets.partitions import IDS_BY_ENTITY
+from tiktok_assets.tracking.batches import (
+    Batch,
+    Launch,
+    Pricing,
+    cadence_batches,
+    first_fetch_batches,
+    fit_budget,
+    run_requests,
+)
+from tiktok_assets.tracking.budget import projection
+from tiktok_assets.tracking.discovery import (
+    Feed,
+    Malformed,
+    Selector,
+    dump_cursor,
+    find_ids,
+    new_events,
+    parse_cursor,
+)
+from tiktok_assets.tracking.seeds import ENTITIES, read_tracked
+from tiktok_assets.tracking.settings import TrackingSettings
+
+MALFORMED_METADATA_KEY = "tiktok/malformed_ids"
+
+
+def tracked_ids(instance: DagsterInstance) -> dict[str, list[str]]:
+    """Every tracked id per entity, in the order added."""
+    return {e: list(instance.get_dynamic_partitions(IDS_BY_ENTITY[e].name)) for e in ENTITIES}
+
+
+def _launch(batches: Sequence[Batch], pricing: Pricing, log: logging.Logger, name: str) -> Launch:
+    launch = fit_budget(pricing.price(batches))
+    if launch.deferred:
+        log.warning(f"{name}: {launch.summary()}")
+    else:
+        log.info(f"{name}: {launch.summary()}")
+    return launch
+
+
+def tracked_ids_tick(
+    instance: DagsterInstance,
+    cursor: str | None,
+    *,
+    path: Path,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    log: logging.Logger,
+    name: str = "tracked_ids_sensor",
+) -> SensorResult:
+    """Add the file's ids the instance lacks and request their first fetch.
+
+    The cursor is the file's SHA-256: the tick only acts when the file changed, so ids
+    untracked since (CLI, UI) come back only if the file is edited. An invalid id or key
+    fails the tick with a message naming it, and nothing is added.
+    """
+    seeds = read_tracked(path)
+    if seeds is None:
+        return SensorResult(
+            skip_reason=f"no tracked-ids file at {path} (set TIKTOK_TRACKED_FILE)", cursor=cursor
+        )
+    if cursor == seeds.digest:
+        return SensorResult(skip_reason=f"{path.name} unchanged", cursor=cursor)
+    tracked = tracked_ids(instance)
+    adds: list[AddDynamicPartitionsRequest] = []
+    batches: list[Batch] = []
+    counts: list[str] = []
+    for entity in ENTITIES:
+        known = set(tracked[entity])
+        new = [i for i in seeds.of(entity) if i not in known]
+        if not new:
+            continue
+        adds.append(IDS_BY_ENTITY[entity].build_add_request(new))
+        batches += first_fetch_batches(
+            entity, new, chunk_ids=settings.chunk_ids, max_runs=settings.max_runs_per_job
+        )
+        tracked[entity] += new
+        counts.append(f"{len(new)} {entity}(s)")
+    if not adds:
+        return SensorResult(
+            skip_reason=f"{path.name}: all {len(seeds)} id(s) are already tracked",
+            cursor=seeds.digest,
+        )
+    log.info(f"{name}: {path.name} adds {', '.join(counts)}")
+    outlook = projection(
+        {e: len(v) for e, v in tracked.items()},
+        settings.cadences,
+        usable_credits=pricing.usable_credits,
+        budget_share=settings.budget_share,
+    )
+    if outlook.over:
+        log.warning(f"{name}: the seeds push the tracked set over the budget: {outlook.describe()}")
+    launch = _launch(batches, pricing, log, name)
+    return SensorResult(
+        run_requests=run_requests(
+            launch, launched_by=name, by_job_name=True, run_key_suffix=seeds.digest[:12]
+        ),
+        dynamic_partitions_requests=adds,
+        cursor=seeds.digest,
+    )
+
+
+def _malformed_events(malformed: Sequence[Malformed], name: str) -> list[AssetObservation]:
+    """One observation per source partition listing its malformed ids (shown in the catalog)."""
+    by_partition: dict[tuple[str, str | None], list[object]] = {}
+    for m in malformed:
+        by_partition.setdefault((m.asset, m.partition), []).append(m.value)
+    return [
+        AssetObservation(
+            asset_key=AssetKey(asset),
+            partition=partition,
+            description=f"{name} skipped {len(values)} malformed id(s) in this partition's rows",
+            metadata={
+                MALFORMED_METADATA_KEY: MetadataValue.json([repr(v) for v in values[:100]]),
+                "tiktok/reported_by": name,
+            },
+        )
+        for (asset, partition), values in by_partition.items()
+    ]
+
+
+def discovery_tick(
+    instance: DagsterInstance,
+    cursor: str | None,
+    *,
+    entity: str,
+    feeds: Sequence[Feed],
+    pricing: Pricing,
+    settings: TrackingSettings,
+    log: logging.Logger,
+    name: str,
+) -> SensorResult:
+    """Add the `entity` ids named by the feeds' new materializations (see `discovery`)."""
+    cursors = parse_cursor(cursor)
+    tracked = tracked_ids(instance)
+    outlook = projection(
+        {e: len(v) for e, v in tracked.items()},
+        settings.cadences,
+        usable_credits=pricing.usable_credits,
+        budget_share=settings.budget_share,
+    )
+    selector = Selector(
+        tracked=set(tracked[entity]),
+        cursors=cursors,
+        cap=settings.max_new_ids_per_tick,
+        allowance=outlook.allowance(entity),
+    )
+    for feed in feeds:
+        if selector.capped:
+            break
+        events = new_events(instance, feed, cursors.get(feed.asset))
+        if not events:
+            continue
+        for found in find_ids(pricing.engine, feed, events, top_n=settings.top_n):
+            if not selector.offer(found):
+                break
+    report = f"{name}: {selector.describe(entity)}"
+    if selector.malformed or selector.over_budget:
+        log.warning(report)
+        if selector.over_budget:
+            log.warning(f"{name}: {outlook.describe()}")
+    else:
+        log.info(report)
+    observations = _malformed_events(selector.malformed, name)
+    new_cursor = dump_cursor(selector.cursors)
+    if not selector.new_ids:
+        return SensorResult(skip_reason=report, cursor=new_cursor, asset_events=observations)
+    batches = first_fetch_batches(
+        entity,
+        selector.new_ids,
+        chunk_ids=settings.chunk_ids,
+        max_runs=settings.max_runs_per_job,
+    )
+    launch = _launch(batches, pricing, log, name)
+    suffix = str(max(selector.cursors.values(), default=0))
+    return SensorResult(
+        run_requests=run_requests(
+            launch, launched_by=name, by_job_name=True, run_key_suffix=suffix
+        ),
+        dynamic_partitions_requests=[IDS_BY_ENTITY[entity].build_add_request(selector.new_ids)],
+        cursor=new_cursor,
+        asset_events=observations,
+    )
+
+
+def refresh_tick(
+    instance: DagsterInstance,
+    *,
+    cadence_name: str,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    log: logging.Logger,
+    name: str,
+) -> list[RunRequest] | SkipReason:
+    """Every tracked id of the jobs the cadence covers, as a few ranged runs that fit the budget."""
+    cadence = settings.cadence(cadence_name)
+    batches = cadence_batches(
+        cadence,
+        tracked_ids(instance),
+        chunk_ids=settings.chunk_ids,
+        max_runs=settings.max_runs_per_job,
+    )
+    if not batches:
+        return SkipReason(f"{name}: nothing to refresh (no tracked ids for its jobs)")
+    launch = _launch(batches, pricing, log, name)
+    if not launch.launched:
+        return SkipReason(f"{name}: {launch.summary()}")
+    return run_requests(launch, launched_by=name, by_job_name=False)
