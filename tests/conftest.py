@@ -58,6 +58,8 @@ def dataclass_defaults() -> dict[str, object]:
         "error_rate": 0.0,
         "non_json_rate": 0.0,
         "hang_rate": 0.0,
+        "hang_seconds": fresh.hang_seconds,
+        "max_page_limit": fresh.max_page_limit,
         "extra_fields": False,
         "drop_optional_fields": False,
         "api_keys": fresh.api_keys,

@@ -72,6 +72,8 @@ def revenue_consistent(
 ) -> CheckOutcome:
     """revenue ≈ sales × price (or × avg_price) within `REVENUE_TOLERANCE`."""
     what = f"revenue = sales x {price_col} within {REVENUE_TOLERANCE:.0%}"
+    if frame.empty:
+        return _verdict([], 0, what)
     rows = frame.dropna(subset=["revenue", "sales", price_col])
     if rows.empty:
         return _verdict([], 0, what)

@@ -123,19 +123,11 @@ def test_a_plan_without_videos_gets_a_403_on_video_routes_only(
     assert_no_answer_paid_twice(warehouse_url)
 
 
-_NO_ROWS_BUG = (
-    "bug: when no partition of a run succeeds, run_fetch runs the checks on pd.DataFrame([]) "
-    "(no columns) and checks.revenue_consistent raises KeyError ['revenue', 'sales', ...] "
-    "before the Failure naming the partitions is raised (product_total, product_detail, "
-    "shop_total, shop_products)"
-)
-
-
 @pytest.mark.parametrize(
     "asset",
     [
-        pytest.param(product_total, marks=pytest.mark.xfail(strict=True, reason=_NO_ROWS_BUG)),
-        pytest.param(shop_products, marks=pytest.mark.xfail(strict=True, reason=_NO_ROWS_BUG)),
+        product_total,
+        shop_products,
         creator_total,
     ],
     ids=lambda a: a.key.path[-1],

@@ -123,14 +123,6 @@ def test_a_period_partition_with_a_bad_id_fails_before_any_request(sim, today, t
     _nothing_reached(sim)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: plan_partitions (called by run_fetch before fetching) builds every partition's "
-        "requests and lets InvalidId escape, so one bad id aborts the whole run with a raw "
-        "InvalidId: the valid partitions of the run are never fetched"
-    ),
-)
 def test_a_bad_id_among_good_ones_fails_only_its_partition(sim, today, tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     good = sim.world.shop_ids()[:2]

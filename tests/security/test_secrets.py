@@ -148,7 +148,7 @@ def test_the_key_never_appears_in_logs_events_journal_or_errors(
         partition_key=f"{creators[2]}|30",
     )
     expected = {
-        "500": "HTTP 500 — server said: 'Internal server error'",
+        "500": "HTTP 500 (gave up after 3 attempts) — server said: 'Internal server error'",
         "401": "HTTP 401 — server said: 'Unauthorized'",
         "unreachable": "could not reach http://127.0.0.1:9 (ConnectError",
     }

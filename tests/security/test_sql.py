@@ -158,15 +158,15 @@ def test_a_quoted_id_is_refused_by_validation(value: str, warehouse_url: str) ->
     with pytest.raises(InvalidId):
         ep.build_request(ep.SHOP_TOTAL, value, period=30)
     engine = Warehouse(url=warehouse_url).engine
-    with pytest.raises(InvalidId):
-        plan_partitions(
-            engine,
-            [(SOURCES["shop_total"], f"{value}|30")],
-            page_size=50,
-            rate_per_minute=0,
-            monthly_credit_limit=100,
-            credit_reserve=0,
-        )
+    plan = plan_partitions(
+        engine,
+        [(SOURCES["shop_total"], f"{value}|30")],
+        page_size=50,
+        rate_per_minute=0,
+        monthly_credit_limit=100,
+        credit_reserve=0,
+    )
+    assert (plan.partitions, plan.requests) == (1, 0)  # planned as refused: nothing to send
 
 
 def test_quoted_values_are_stored_and_matched_literally(warehouse_url: str) -> None:

@@ -357,8 +357,8 @@ class _ClientCore(EndpointMethods):
                 _count(retries=1)
                 yield _Sleep(pause)
                 continue
-            if retryable:
-                error.args = (f"{error.args[0]} (gave up after {attempt} attempts)",)
+            if isinstance(error, errors.TikTokAPIError) and attempt > 1:
+                error.gave_up_after(attempt)
             raise error
 
     def _one(self, endpoint: ep.Endpoint, id: str | None, **params: Any) -> _Steps:

@@ -27,13 +27,25 @@ class TikTokAPIError(Exception):
         self.id = id
         self.status = status
         self.server_message = server_message
-        where = f"{route} (id={id})" if id is not None else route
-        text = f"{where}: {message}"
-        if server_message:
-            text += f" — server said: {server_message!r}"
+        self.message = message
+        self.attempts = 1
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"{self.route} (id={self.id})" if self.id is not None else self.route
+        text = f"{where}: {self.message}"
+        if self.attempts > 1:
+            text += f" (gave up after {self.attempts} attempts)"
+        if self.server_message:
+            text += f" — server said: {self.server_message!r}"
         if self.hint:
             text += f". {self.hint}"
-        super().__init__(text)
+        return text
+
+    def gave_up_after(self, attempts: int) -> None:
+        """Record that the request was tried `attempts` times before this error."""
+        self.attempts = attempts
+        self.args = (self._render(),)
 
 
 class InvalidId(TikTokAPIError, ValueError):

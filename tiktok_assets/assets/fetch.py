@@ -160,6 +160,12 @@ def _write(conn: sa.Connection, warehouse: Warehouse, table: sa.Table, shaped: l
     return warehouse.upsert(conn, table, rows)
 
 
+def _first_line(error: BaseException | None) -> str:
+    """An error's first line: SQLAlchemy appends the SQL and its parameters after it."""
+    text = str(error).splitlines()
+    return text[0][:500] if text else type(error).__name__
+
+
 def _failure_message(source: AssetSource, failed: list[Fetched], written: int) -> str:
     stop = next((f.error for f in failed if isinstance(f.error, STOPS_THE_RUN)), None)
     db_error = next((f.error for f in failed if isinstance(f.error, sa.exc.SQLAlchemyError)), None)
@@ -170,7 +176,7 @@ def _failure_message(source: AssetSource, failed: list[Fetched], written: int) -
     elif db_error is not None:
         lines.append(
             f"{source.asset}: the warehouse stopped answering while journaling a request "
-            f"({type(db_error).__name__}: {str(db_error).splitlines()[0][:200]}). "
+            f"({type(db_error).__name__}: {_first_line(db_error)[:200]}). "
             "Check the database, then re-run: answers already journaled are not paid again"
         )
     else:
@@ -181,7 +187,7 @@ def _failure_message(source: AssetSource, failed: list[Fetched], written: int) -
     )
     for f in failed:
         if not isinstance(f.error, NotAttempted):
-            lines.append(f"  {f.key}: {f.error}")
+            lines.append(f"  {f.key}: {_first_line(f.error)}")
     return "\n".join(lines)
 
 
@@ -254,7 +260,7 @@ def run_fetch(
     except sa.exc.SQLAlchemyError as exc:
         raise Failure(
             f"{source.asset}: writing {len(shaped)} partition(s) to {safe_url(warehouse.url)} "
-            f"failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the transaction "
+            f"failed ({type(exc).__name__}: {_first_line(exc)[:200]}); the transaction "
             "was rolled back and nothing of this run is in the table. The answers are in the "
             "request journal when it shares the database, so a re-run costs no credits for them.",
         ) from None

@@ -27,6 +27,7 @@ from dagster import (
 )
 
 from tiktok_assets import clock
+from tiktok_assets.api.ids import is_valid_id
 from tiktok_assets.catalog import SOURCES, AssetSource
 from tiktok_assets.economy.budget import BudgetSettings, month_reset_date
 from tiktok_assets.economy.journal import credits_spent, fresh_keys, known_totals
@@ -181,7 +182,10 @@ def plan_partitions(
     for source, partition_key in items:
         entity_id, period = split_key(partition_key)
         known = totals.get((source.endpoint.route, entity_id, period))
-        requests = source.requests(entity_id, period, page_size=page_size, known_total=known)
+        if is_valid_id(entity_id):
+            requests = source.requests(entity_id, period, page_size=page_size, known_total=known)
+        else:  # refused before any request; the fetch reports it for its partition
+            requests = []
         cached = sum((r.route, r.params_key) in fresh for r in requests)
         row = counts.setdefault(source.asset, [0, 0, 0])
         row[0] += 1

@@ -376,6 +376,7 @@ async def _answer(request: Request, ep: _Endpoint, sim: SimState) -> Response:
     if refused is not None:
         return refused
     assert key is not None
+    await request.body()  # read before any delay: a client that gives up cannot lose it
     fault = await _faults(sim)
     if fault is not None:
         return fault
