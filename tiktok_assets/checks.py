@@ -20,22 +20,30 @@ _MAX_NAMED = 50
 
 @dataclasses.dataclass(frozen=True)
 class CheckOutcome:
-    """The verdict of one rule over the rows of one run."""
+    """The verdict of one rule over some rows."""
 
     passed: bool
     description: str
     failing: list[str] = dataclasses.field(default_factory=list)
     checked: int = 0
+    what: str = ""
 
 
 def _verdict(failing: Sequence[str], checked: int, what: str) -> CheckOutcome:
     failing = sorted(set(failing))
     if not failing:
-        return CheckOutcome(True, f"{checked} rows checked: {what} holds", [], checked)
+        return CheckOutcome(True, f"{checked} rows checked: {what} holds", [], checked, what)
     named = ", ".join(failing[:_MAX_NAMED]) + (" …" if len(failing) > _MAX_NAMED else "")
     return CheckOutcome(
-        False, f"{len(failing)} of {checked} fail ({what}): {named}", failing, checked
+        False, f"{len(failing)} of {checked} fail ({what}): {named}", failing, checked, what
     )
+
+
+def combine(outcomes: Sequence[CheckOutcome]) -> CheckOutcome:
+    """One verdict from the verdicts of one rule over several batches of rows."""
+    what = next((o.what for o in outcomes if o.what), "")
+    failing = [label for o in outcomes for label in o.failing]
+    return _verdict(failing, sum(o.checked for o in outcomes), what)
 
 
 def _labels(frame: pd.DataFrame, label_cols: Sequence[str]) -> pd.Series:

@@ -86,3 +86,39 @@ def test_materialize_a_partition_from_the_cli(sim, dagster_home: Path, tmp_path:
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         latest = instance.get_latest_materialization_event(AssetKey("shop_total"))
         assert latest is not None and latest.dagster_event.partition == f"{shop}|30"
+
+
+def test_materialize_a_partition_range_from_the_cli(sim, dagster_home: Path, tmp_path) -> None:
+    products = sim.world.product_ids()[:5]
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.add_dynamic_partitions("product_ids", products)
+    warehouse_url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    env = _env(
+        dagster_home,
+        WH_API_KEY=KEY,
+        TIKTOK_API_ORIGIN=sim.url,
+        TIKTOK_WAREHOUSE_URL=warehouse_url,
+        TIKTOK_WRITE_BATCH_PARTITIONS="7",  # several write batches inside the one run
+    )
+    command = [
+        BIN / "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "tiktok_assets.definitions",
+        "--select",
+        "product_total",
+        "--partition-range",
+        f"{products[0]}|1...{products[-1]}|90",
+    ]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    stored = Warehouse(url=warehouse_url).read_table("product_total")
+    assert len(stored) == 20
+    for row in stored.itertuples():
+        assert row.revenue == sim.world.product_total(row.id, row.period, TODAY)["revenue"]
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1
+        records = instance.fetch_materializations(AssetKey("product_total"), limit=100).records
+        assert len(records) == 20

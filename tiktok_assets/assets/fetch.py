@@ -1,5 +1,9 @@
-"""The machinery shared by every API asset: fetch a run's partitions concurrently, write them
-in one transaction, report one materialization per partition, and fail clearly.
+"""The machinery shared by every API asset: fetch a run's partitions concurrently, write each
+batch of them in one transaction, report one materialization per partition, fail clearly.
+
+A run covers a range of partitions (the backfill policy makes one run per contiguous range);
+it works through them in batches of `TIKTOK_WRITE_BATCH_PARTITIONS`, so memory and
+transactions stay bounded however long the range.
 
 `fetch_asset(...)` builds one asset from its `AssetSource` (endpoint, partitions, table), a
 function that turns a partition's answer into rows, and its data-quality checks.
@@ -40,7 +44,7 @@ from tiktok_assets.api import errors
 from tiktok_assets.api.client import AsyncTikTokShopClient, Usage, track_usage
 from tiktok_assets.api.resource import TikTokShopAPI
 from tiktok_assets.catalog import AssetSource
-from tiktok_assets.checks import CheckOutcome
+from tiktok_assets.checks import CheckOutcome, combine
 from tiktok_assets.economy import CreditBudgetResource, open_economy, plan_partitions
 from tiktok_assets.partitions import split_key
 from tiktok_assets.warehouse import Warehouse, safe_url
@@ -48,7 +52,19 @@ from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
 
 API_POOL = "tiktok_api"
 FORCE_REFRESH_TAG = "tiktok/force_refresh"
-MAX_PARTITIONS_PER_RUN = int(os.environ.get("TIKTOK_MAX_PARTITIONS_PER_RUN", "500"))
+WRITE_BATCH_PARTITIONS = int(os.environ.get("TIKTOK_WRITE_BATCH_PARTITIONS") or 500)
+"""Partitions fetched, then written in one transaction and reported, at a time in a run."""
+
+
+def backfill_policy() -> BackfillPolicy:
+    """One run per contiguous range of partitions, unless TIKTOK_MAX_PARTITIONS_PER_RUN caps it.
+
+    A single-run policy is also what lets `dagster asset materialize --partition-range`
+    run a range from the command line.
+    """
+    cap = os.environ.get("TIKTOK_MAX_PARTITIONS_PER_RUN", "").strip()
+    return BackfillPolicy.multi_run(int(cap)) if cap else BackfillPolicy.single_run()
+
 
 STOPS_THE_RUN: tuple[type[Exception], ...] = (
     errors.CreditLimitReached,
@@ -197,6 +213,66 @@ def _column_schema(table: sa.Table) -> TableSchema:
     )
 
 
+@dataclasses.dataclass
+class _RunTally:
+    """What a run has done so far, batch after batch."""
+
+    written: int = 0
+    credits: int = 0
+    cache_hits: int = 0
+    failed: list[Fetched] = dataclasses.field(default_factory=list)
+    outcomes: dict[str, list[CheckOutcome]] = dataclasses.field(default_factory=dict)
+
+
+def _store_batch(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    engine: sa.Engine,
+    source: AssetSource,
+    shape: Shaper,
+    checks: Sequence[Check],
+    results: list[Fetched],
+    tally: _RunTally,
+) -> None:
+    """Write one batch's answers in one transaction, then report each written partition."""
+    good = [f for f in results if f.error is None]
+    tally.failed.extend(f for f in results if f.error is not None)
+    tally.credits += sum(f.usage.credits for f in results)
+    tally.cache_hits += sum(f.usage.cache_hits for f in results)
+    snapshot_date, fetched_at = clock.today(), clock.now()
+    shaped = [(f, shape(f, snapshot_date, fetched_at)) for f in good]
+    table = metadata.tables[source.table]
+    try:
+        with engine.begin() as conn:
+            _write(conn, warehouse, table, [s for _, s in shaped])
+    except sa.exc.SQLAlchemyError as exc:
+        raise Failure(
+            f"{source.asset}: writing {len(shaped)} partition(s) to {safe_url(warehouse.url)} "
+            f"failed ({type(exc).__name__}: {_first_line(exc)[:200]}); that transaction was "
+            f"rolled back ({tally.written} partition(s) of earlier batches were written). The "
+            "answers are in the request journal when it shares the database, so a re-run "
+            "costs no credits for them.",
+        ) from None
+    tally.written += len(shaped)
+    for f, s in shaped:
+        context.log_event(
+            AssetMaterialization(
+                asset_key=context.asset_key,
+                partition=f.key,
+                metadata={
+                    "dagster/row_count": len(s.rows),
+                    "snapshot_date": snapshot_date.isoformat(),
+                    "tiktok/credits": f.usage.credits,
+                    "tiktok/requests": f.usage.requests,
+                    "tiktok/cache_hits": f.usage.cache_hits,
+                },
+            )
+        )
+    frame = pd.DataFrame([row for _, s in shaped for row in s.rows])
+    for check in checks:
+        tally.outcomes.setdefault(check.name, []).append(check.rule(frame, shaped))
+
+
 def run_fetch(
     context: AssetExecutionContext,
     config: FetchConfig,
@@ -210,7 +286,6 @@ def run_fetch(
     """Materialize the run's partitions of `source`; see the module docstring."""
     keys = [str(k) for k in context.partition_keys]
     force = config.force_refresh or context.run.tags.get(FORCE_REFRESH_TAG, "") == "true"
-    table = metadata.tables[source.table]
     try:
         engine = warehouse.engine
         economy = open_economy(
@@ -245,49 +320,30 @@ def run_fetch(
     except errors.CreditBudgetExceeded as exc:
         raise Failure(str(exc)) from None
 
-    async def fetch_all() -> list[Fetched]:
+    tally = _RunTally()
+
+    async def fetch_in_batches() -> None:
         async with api.async_client(force_refresh=force, **economy) as client:
-            return await fetch_partitions(client, source, keys, api.max_concurrency)
+            for start in range(0, len(keys), WRITE_BATCH_PARTITIONS):
+                batch = keys[start : start + WRITE_BATCH_PARTITIONS]
+                results = await fetch_partitions(client, source, batch, api.max_concurrency)
+                _store_batch(context, warehouse, engine, source, shape, checks, results, tally)
+                if any(
+                    isinstance(f.error, (*STOPS_THE_RUN, sa.exc.SQLAlchemyError)) for f in results
+                ):
+                    rest = keys[start + WRITE_BATCH_PARTITIONS :]
+                    tally.failed.extend(
+                        Fetched(key, *split_key(key), error=NotAttempted(key)) for key in rest
+                    )
+                    return
 
-    results = asyncio.run(fetch_all())
-    good = [f for f in results if f.error is None]
-    failed = [f for f in results if f.error is not None]
-    snapshot_date, fetched_at = clock.today(), clock.now()
-    shaped = [(f, shape(f, snapshot_date, fetched_at)) for f in good]
-    try:
-        with engine.begin() as conn:
-            _write(conn, warehouse, table, [s for _, s in shaped])
-    except sa.exc.SQLAlchemyError as exc:
-        raise Failure(
-            f"{source.asset}: writing {len(shaped)} partition(s) to {safe_url(warehouse.url)} "
-            f"failed ({type(exc).__name__}: {_first_line(exc)[:200]}); the transaction "
-            "was rolled back and nothing of this run is in the table. The answers are in the "
-            "request journal when it shares the database, so a re-run costs no credits for them.",
-        ) from None
-
-    for f, s in shaped:
-        context.log_event(
-            AssetMaterialization(
-                asset_key=context.asset_key,
-                partition=f.key,
-                metadata={
-                    "dagster/row_count": len(s.rows),
-                    "snapshot_date": snapshot_date.isoformat(),
-                    "tiktok/credits": f.usage.credits,
-                    "tiktok/requests": f.usage.requests,
-                    "tiktok/cache_hits": f.usage.cache_hits,
-                },
-            )
-        )
-    spent = sum(f.usage.credits for f in results)
+    asyncio.run(fetch_in_batches())
     context.log.info(
-        f"{source.asset}: wrote {len(good)} partition(s); spent {spent} credit(s), "
-        f"{sum(f.usage.cache_hits for f in results)} answer(s) served from the journal"
+        f"{source.asset}: wrote {tally.written} partition(s); spent {tally.credits} credit(s), "
+        f"{tally.cache_hits} answer(s) served from the journal"
     )
-
-    frame = pd.DataFrame([row for _, s in shaped for row in s.rows])
     for check in checks:
-        outcome = check.rule(frame, shaped)
+        outcome = combine(tally.outcomes.get(check.name, []))
         yield AssetCheckResult(
             check_name=check.name,
             passed=outcome.passed,
@@ -299,10 +355,10 @@ def run_fetch(
             },
         )
 
-    if failed:
+    if tally.failed:
         raise Failure(
-            _failure_message(source, failed, len(good)),
-            metadata={"failed_partitions": MetadataValue.json([f.key for f in failed][:500])},
+            _failure_message(source, tally.failed, tally.written),
+            metadata={"failed_partitions": MetadataValue.json([f.key for f in tally.failed][:500])},
         )
 
 
@@ -340,7 +396,7 @@ def fetch_asset(
             description=description,
             group_name=source.group,
             partitions_def=source.partitions_def,
-            backfill_policy=BackfillPolicy.multi_run(MAX_PARTITIONS_PER_RUN),
+            backfill_policy=backfill_policy(),
             pool=API_POOL,
             kinds={"api", "python", "sql"},
             deps=deps,
