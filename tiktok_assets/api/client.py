@@ -217,20 +217,21 @@ class _ClientCore(EndpointMethods):
 
     # -- building blocks -------------------------------------------------------------------
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "X-API-Key": self.settings.api_key,
-            "Accept": "application/json",
-            "User-Agent": "tiktok-shop-assets/0.1",
-        }
-
-    def _timeout(self) -> httpx.Timeout:
+    def _http_options(self) -> dict[str, Any]:
+        """What the pooled httpx client is built with: origin, key header, timeouts, pool."""
         s = self.settings
-        return httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds)
-
-    def _limits(self) -> httpx.Limits:
-        n = self.settings.max_connections
-        return httpx.Limits(max_connections=n, max_keepalive_connections=n)
+        return {
+            "base_url": s.origin,
+            "headers": {
+                "X-API-Key": s.api_key,
+                "Accept": "application/json",
+                "User-Agent": "tiktok-shop-assets/0.1",
+            },
+            "timeout": httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds),
+            "limits": httpx.Limits(
+                max_connections=s.max_connections, max_keepalive_connections=s.max_connections
+            ),
+        }
 
     def _redact(self, text: str) -> str:
         key = self.settings.api_key
@@ -430,13 +431,7 @@ class TikTokShopClient(_ClientCore):
         **hooks: Any,
     ) -> None:
         super().__init__(settings, **hooks)
-        self._http = httpx.Client(
-            base_url=settings.origin,
-            headers=self._headers(),
-            timeout=self._timeout(),
-            limits=self._limits(),
-            transport=transport,
-        )
+        self._http = httpx.Client(transport=transport, **self._http_options())
 
     def __enter__(self) -> TikTokShopClient:
         return self
@@ -482,13 +477,7 @@ class AsyncTikTokShopClient(_ClientCore):
         **hooks: Any,
     ) -> None:
         super().__init__(settings, **hooks)
-        self._http = httpx.AsyncClient(
-            base_url=settings.origin,
-            headers=self._headers(),
-            timeout=self._timeout(),
-            limits=self._limits(),
-            transport=transport,
-        )
+        self._http = httpx.AsyncClient(transport=transport, **self._http_options())
 
     async def __aenter__(self) -> AsyncTikTokShopClient:
         return self
