@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterEventType, DagsterInstance, RunsFilter
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
 from tests.conftest import KEY, TODAY
@@ -90,6 +90,18 @@ def _wait_for_backfill(deployment: Deployment, backfill_id: str) -> dict:
     )
 
 
+def _step_failures(instance: DagsterInstance) -> str:
+    """The step failure messages of every failed run, for a failing assertion."""
+    failed = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE]))
+    messages = [
+        f"run {run.run_id}: {event.dagster_event.step_failure_data.error.message}"
+        for run in failed
+        for event in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+        if event.dagster_event and event.dagster_event.step_failure_data.error
+    ]
+    return "\n".join(messages) or "no step failure recorded"
+
+
 @pytest.mark.e2e
 @pytest.mark.postgres
 @pytest.mark.timeout(360)
@@ -148,7 +160,7 @@ def test_a_200_partition_backfill_lands_in_the_postgres_warehouse(
 
             backfill = _wait_for_backfill(deployment, backfill_id)
             assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, (
-                f"{backfill}\n{deployment.output()}"
+                f"{backfill}\n{_step_failures(instance)}\n{deployment.output()}"
             )
             assert backfill["numPartitions"] == len(partitions)
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from tiktok_assets.warehouse.tables import metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+_DDL_LOCK = 7_493_920_192  # the advisory lock key held while creating the tables
 
 _engines: dict[str, sa.Engine] = {}
 _created: set[str] = set()
@@ -61,7 +62,12 @@ def ensure_tables(engine: sa.Engine) -> None:
     with _lock:
         if key in _created:
             return
-        metadata.create_all(engine, checkfirst=True)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # Runs starting together on a new database would race to CREATE TABLE;
+                # SQLite's BEGIN IMMEDIATE already serialises them.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
+            metadata.create_all(conn, checkfirst=True)
         _created.add(key)
 
 
