@@ -1,0 +1,1 @@
+"""Benchmarks of the project against its simulator: `python -m benchmarks` (see README.md)."""

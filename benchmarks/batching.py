@@ -115,7 +115,7 @@ def batched(params: Params) -> Result:
         "run_seconds": [round(s, 2) for s in run_seconds],
         "peak_rss_mib": round(rss_after / 1024, 1),
         "peak_rss_growth_mib": round((rss_after - rss_before) / 1024, 1),
-        "sections": sections.per_partition_ms("default", len(keys)),
+        "sections": sections.per_partition_ms(len(keys)),
     }
 
 
@@ -146,7 +146,7 @@ def per_partition(params: Params) -> Result:
         "partitions": len(keys),
         "measured_partitions": len(part),
         "measured_seconds": wall,
-        "sections": sections.per_partition_ms("default", len(part)),
+        "sections": sections.per_partition_ms(len(part)),
     }
 
 

@@ -17,26 +17,18 @@ from typing import Any
 
 
 class Sections:
-    """Seconds and calls per named section, from any thread, filed under the current case."""
+    """Seconds and calls per named section, from any thread."""
 
     def __init__(self) -> None:
-        self.case = "default"
-        self._seconds: dict[str, collections.Counter[str]] = {}
-        self._calls: dict[str, collections.Counter[str]] = {}
+        self.seconds: collections.Counter[str] = collections.Counter()
+        self.calls: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._undo: list[tuple[object, str, Any]] = []
 
-    def use(self, case: str) -> None:
-        """File the sections timed from now on under `case`."""
-        self.case = case
-
     def add(self, name: str, seconds: float) -> None:
         with self._lock:
-            self._seconds.setdefault(self.case, collections.Counter())[name] += seconds
-            self._calls.setdefault(self.case, collections.Counter())[name] += 1
-
-    def seconds(self, case: str, name: str) -> float:
-        return self._seconds.get(case, collections.Counter())[name]
+            self.seconds[name] += seconds
+            self.calls[name] += 1
 
     @contextlib.contextmanager
     def timed(self, name: str) -> Iterator[None]:
@@ -88,17 +80,15 @@ class Sections:
             setattr(owner, attr, original)
         self._undo.clear()
 
-    def per_partition_ms(self, case: str, partitions: int) -> dict[str, dict[str, float]]:
-        """{section: {"ms_per_partition", "seconds", "calls"}} of one case, for a report."""
-        seconds = self._seconds.get(case, collections.Counter())
-        calls = self._calls.get(case, collections.Counter())
+    def per_partition_ms(self, partitions: int) -> dict[str, dict[str, float]]:
+        """{section: {"ms_per_partition", "seconds", "calls"}}, for a report."""
         return {
             name: {
                 "ms_per_partition": round(total * 1000 / max(partitions, 1), 3),
                 "seconds": round(total, 3),
-                "calls": calls[name],
+                "calls": self.calls[name],
             }
-            for name, total in seconds.most_common()
+            for name, total in self.seconds.most_common()
         }
 
 
