@@ -3,7 +3,8 @@ batch of them in one transaction, report one materialization per partition, fail
 
 A run covers a range of partitions (the backfill policy makes one run per contiguous range);
 it works through them in batches of `TIKTOK_WRITE_BATCH_PARTITIONS`, so memory and
-transactions stay bounded however long the range.
+transactions stay bounded however long the range. While one batch is written and reported,
+the next is being fetched: requests keep going out during Dagster's event writes.
 
 `fetch_asset(...)` builds one asset from its `AssetSource` (endpoint, partitions, table), a
 function that turns a partition's answer into rows, and its data-quality checks.
@@ -12,6 +13,7 @@ function that turns a partition's answer into rows, and its data-quality checks.
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +75,9 @@ STOPS_THE_RUN: tuple[type[Exception], ...] = (
     errors.Forbidden,
 )
 """Errors that would repeat for every partition: the run stops at once."""
+
+STOPS_FETCHING = (*STOPS_THE_RUN, sa.exc.SQLAlchemyError)
+"""Errors after which no further request is sent: the above, and the journal failing."""
 
 
 class FetchConfig(Config):
@@ -146,7 +151,7 @@ async def fetch_partitions(
                     fetched.error = exc
                 except errors.TikTokAPIError as exc:
                     fetched.error = exc
-                except sa.exc.SQLAlchemyError as exc:
+                except sa.exc.SQLAlchemyError as exc:  # the journal failed
                     stopped.set()
                     fetched.error = exc
             fetched.usage = usage
@@ -322,18 +327,43 @@ def run_fetch(
 
     tally = _RunTally()
 
+    batches = [
+        keys[start : start + WRITE_BATCH_PARTITIONS]
+        for start in range(0, len(keys), WRITE_BATCH_PARTITIONS)
+    ]
+
+    store = functools.partial(_store_batch, context, warehouse, engine, source, shape, checks)
+
     async def fetch_in_batches() -> None:
+        """Fetch batch n + 1 while batch n is written and reported (in a worker thread)."""
+        if not batches:
+            return
         async with api.async_client(force_refresh=force, **economy) as client:
-            for start in range(0, len(keys), WRITE_BATCH_PARTITIONS):
-                batch = keys[start : start + WRITE_BATCH_PARTITIONS]
-                results = await fetch_partitions(client, source, batch, api.max_concurrency)
-                _store_batch(context, warehouse, engine, source, shape, checks, results, tally)
-                if any(
-                    isinstance(f.error, (*STOPS_THE_RUN, sa.exc.SQLAlchemyError)) for f in results
-                ):
-                    rest = keys[start + WRITE_BATCH_PARTITIONS :]
+
+            def fetch(batch: list[str]) -> asyncio.Task[list[Fetched]]:
+                return asyncio.ensure_future(
+                    fetch_partitions(client, source, batch, api.max_concurrency)
+                )
+
+            pending = fetch(batches[0])
+            for n in range(len(batches)):
+                results = await pending
+                stopped = any(isinstance(f.error, STOPS_FETCHING) for f in results)
+                fetching_next = not stopped and n + 1 < len(batches)
+                if fetching_next:
+                    pending = fetch(batches[n + 1])
+                try:
+                    await asyncio.to_thread(store, results, tally)
+                except BaseException:
+                    if fetching_next:
+                        # Its answers are being paid for: let them reach the journal first.
+                        await asyncio.wait([pending])
+                    raise
+                if stopped:
                     tally.failed.extend(
-                        Fetched(key, *split_key(key), error=NotAttempted(key)) for key in rest
+                        Fetched(key, *split_key(key), error=NotAttempted(key))
+                        for batch in batches[n + 1 :]
+                        for key in batch
                     )
                     return
 
