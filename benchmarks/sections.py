@@ -2,7 +2,9 @@
 
 Only the benchmark's child process is patched. Sections that run concurrently (HTTP,
 journal, limiter: up to `max_concurrency` at once) add up to more than the wall clock;
-`fetch phase`, `warehouse write`, `materialization events` and `step body` are wall times.
+`fetch phase`, `store batch`, `warehouse write`, `materialization events` and `step body` are
+wall times (a run fetches the next batch while it stores one, so `fetch phase` overlaps
+`store batch`).
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ def instrument_project() -> Sections:
     sections.wrap(fetch, "open_economy", "open economy (wall)")
     sections.wrap(fetch, "plan_partitions", "cost plan (wall)")
     sections.wrap_async(fetch, "fetch_partitions", "fetch phase (wall)")
+    sections.wrap(fetch, "_store_batch", "store batch (wall)")
     sections.wrap(fetch, "_write", "warehouse write (wall)")
     sections.wrap(AssetExecutionContext, "log_event", "materialization events (wall)")
     sections.wrap_generator(fetch, "run_fetch", "step body (wall)")
