@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -95,3 +96,13 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def journal_spool_dir(tmp_path) -> Iterator[Path]:
+    """Each test's own journal spool folder, so no test replays another's rows (set apart from
+    `monkeypatch`, which tests may `undo()` in the middle)."""
+    path = tmp_path / "journal-spool"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TIKTOK_JOURNAL_SPOOL_DIR", str(path))
+        yield path

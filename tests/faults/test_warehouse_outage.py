@@ -6,6 +6,8 @@ chosen moment of the run; then brought back for the re-run.
   re-run is served by the journal (no credit spent twice).
 - While journaling, mid-fetch: the run stops at once; what was fetched before is written once
   the warehouse is back, and the re-run pays only for the rest.
+- With an answer in flight: it is paid for but cannot be journaled; the journal spool keeps it
+  on local disk and the re-run journals it first, so it is not paid for again.
 """
 
 from __future__ import annotations
@@ -176,3 +178,52 @@ def test_the_warehouse_lost_while_journaling_stops_the_run(
     assert sim.ledger(KEY)["credits_used"] == reference.credits == 8
     assert_same_data(url, reference)
     assert_no_answer_paid_twice(url)
+
+
+def test_an_answer_paid_while_the_warehouse_is_away_is_not_paid_again(
+    sim, today, outage, reference_url, instance, monkeypatch, journal_spool_dir
+) -> None:
+    url = outage.url
+    creators = sim.world.creator_ids()[:2]
+    instance.add_dynamic_partitions("creator_ids", creators)
+    key_range = (f"{creators[0]}|1", f"{creators[-1]}|90")  # 8 partitions
+    reference = clean_run(sim, instance, reference_url, [creator_total], key_range=key_range)
+
+    record, recorded = SqlRequestJournal.record, []
+
+    def lose_the_warehouse_before_the_third_record(journal_self, call) -> None:
+        recorded.append(call)
+        if len(recorded) == 3:
+            outage.start()  # the third answer is paid for, and cannot be journaled
+        record(journal_self, call)
+
+    fetch_partitions = fetch_module.fetch_partitions
+
+    async def fetch_then_bring_it_back(*args, **kwargs):
+        fetched = await fetch_partitions(*args, **kwargs)
+        outage.end()
+        return fetched
+
+    monkeypatch.setattr(SqlRequestJournal, "record", lose_the_warehouse_before_the_third_record)
+    monkeypatch.setattr(fetch_module, "fetch_partitions", fetch_then_bring_it_back)
+    res = resources(sim, url, max_concurrency=1, **FAST)
+    result = run([creator_total], instance, res, key_range=key_range)
+    monkeypatch.undo()
+
+    assert not result.success
+    message = failure_message(result)
+    assert "creator_total: the warehouse stopped answering while journaling a request (" in message
+    assert "1 request(s) answered while it was away are kept in " in message
+    assert str(journal_spool_dir) in message
+    assert "2 partition(s) were written and materialized; 5 were not attempted" in message
+    assert len(rows(url, "creator_total")) == 2
+    assert sim.ledger(KEY)["credits_used"] == 3
+    assert len(paid(journal(url))) == 2  # the third is in the spool
+
+    again = run([creator_total], instance, res, key_range=key_range)
+    assert again.success, failure_message(again)
+    assert cache_hits(again, "creator_total") == 3  # the spooled answer among them
+    assert sim.ledger(KEY)["credits_used"] == reference.credits == 8
+    assert_same_data(url, reference)
+    assert_no_answer_paid_twice(url)
+    assert list(journal_spool_dir.iterdir()) == []

@@ -47,7 +47,12 @@ from tiktok_assets.api.client import AsyncTikTokShopClient, Usage, track_usage
 from tiktok_assets.api.resource import TikTokShopAPI
 from tiktok_assets.catalog import AssetSource
 from tiktok_assets.checks import CheckOutcome, combine
-from tiktok_assets.economy import CreditBudgetResource, open_economy, plan_partitions
+from tiktok_assets.economy import (
+    CreditBudgetResource,
+    JournalSpool,
+    open_economy,
+    plan_partitions,
+)
 from tiktok_assets.partitions import split_key
 from tiktok_assets.warehouse import Warehouse, safe_url
 from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
@@ -187,7 +192,9 @@ def _first_line(error: BaseException | None) -> str:
     return text[0][:500] if text else type(error).__name__
 
 
-def _failure_message(source: AssetSource, failed: list[Fetched], written: int) -> str:
+def _failure_message(
+    source: AssetSource, failed: list[Fetched], written: int, spool: JournalSpool | None
+) -> str:
     stop = next((f.error for f in failed if isinstance(f.error, STOPS_THE_RUN)), None)
     db_error = next((f.error for f in failed if isinstance(f.error, sa.exc.SQLAlchemyError)), None)
     not_attempted = sum(isinstance(f.error, NotAttempted) for f in failed)
@@ -200,6 +207,11 @@ def _failure_message(source: AssetSource, failed: list[Fetched], written: int) -
             f"({type(db_error).__name__}: {_first_line(db_error)[:200]}). "
             "Check the database, then re-run: answers already journaled are not paid again"
         )
+        if spool is not None and (kept := spool.pending()):
+            lines.append(
+                f"{kept} request(s) answered while it was away are kept in {spool.path} "
+                "and journaled by the next run, so they are not paid again either"
+            )
     else:
         lines.append(f"{source.asset}: {len(failed)} partition(s) failed")
     lines.append(
@@ -387,7 +399,7 @@ def run_fetch(
 
     if tally.failed:
         raise Failure(
-            _failure_message(source, tally.failed, tally.written),
+            _failure_message(source, tally.failed, tally.written, economy["journal"].spool),
             metadata={"failed_partitions": MetadataValue.json([f.key for f in tally.failed][:500])},
         )
 

@@ -1,7 +1,8 @@
 """The credit economy: a shared rate limit, the request journal, the monthly budget, the planner.
 
 `open_economy(...)` returns the three hooks the API client takes, wired together (the
-journal tells the budget of every recorded request).
+journal tells the budget of every recorded request), after journaling what the warehouse's
+spool kept while it was away.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from tiktok_assets.economy.ratelimit import (
     rate_per_minute_from_env,
 )
 from tiktok_assets.economy.resource import CreditBudgetResource
+from tiktok_assets.economy.spool import JournalSpool
 from tiktok_assets.warehouse.engine import ensure_tables
 
 
@@ -76,11 +78,17 @@ def open_economy(
     `key_fingerprint`), so every run and machine using that key shares it.
     """
     ensure_tables(warehouse_engine)
+    spool = JournalSpool.for_engine(warehouse_engine)
+    spool.replay(warehouse_engine)  # answers paid while the warehouse was away, before planning
     budget = MonthlyCreditBudget(
         warehouse_engine, monthly_credit_limit=monthly_credit_limit, credit_reserve=credit_reserve
     )
     journal = SqlRequestJournal(
-        warehouse_engine, run_id=run_id, max_age=max_age, listeners=[budget.observe]
+        warehouse_engine,
+        run_id=run_id,
+        max_age=max_age,
+        listeners=[budget.observe],
+        spool=spool,
     )
     limiter = SqlRateLimiter(
         warehouse_engine,
@@ -97,6 +105,7 @@ __all__ = [
     "CostPlan",
     "CreditBudgetResource",
     "EconomyHooks",
+    "JournalSpool",
     "MonthlyCreditBudget",
     "SqlRateLimiter",
     "SqlRequestJournal",

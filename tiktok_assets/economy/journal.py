@@ -4,7 +4,8 @@ One row per HTTP attempt (paid or not) and one per answer served from the journa
 (`cache_hit`, 0 credits, no body). A successful answer is *fresh* on the UTC day it was
 fetched (`call_date` is `clock.today()`): the vendor's aggregates are rolling windows, so a
 re-run the same day gets the same snapshot without paying again. With `max_age`, freshness
-is an age instead. The API key is never passed to the journal, so it is never stored.
+is an age instead. The API key is never passed to the journal, so it is never stored. Rows
+the database cannot take wait in a `JournalSpool` (see spool.py).
 
 The query helpers below are what the budget, the cost planner and the spend asset read.
 """
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 from tiktok_assets import clock
 from tiktok_assets.api.endpoints import ApiRequest
 from tiktok_assets.api.hooks import CallRecord
+from tiktok_assets.economy.spool import JournalSpool
 from tiktok_assets.warehouse.tables import api_calls
 
 _c = api_calls.c
@@ -103,8 +105,10 @@ class SqlRequestJournal:
         max_age: dt.timedelta | None = None,
         listeners: Iterable[CallListener] = (),
         now: Callable[[], dt.datetime] = clock.now,
+        spool: JournalSpool | None = None,
     ) -> None:
         self.engine = engine
+        self.spool = spool
         self.run_id = run_id
         self.max_age = max_age
         self._now = now
@@ -148,26 +152,34 @@ class SqlRequestJournal:
         return body
 
     def record(self, call: CallRecord) -> None:
-        """Insert one row for one HTTP attempt, in its own transaction, then tell listeners."""
+        """Insert one row for one HTTP attempt, in its own transaction, then tell listeners.
+
+        If the database fails, the row goes to the spool (when there is one) before the error
+        is raised: the answer was paid for, and the next run journals it from there.
+        """
         request = call.request
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.insert(api_calls).values(
-                    route=request.route,
-                    params=request.params_key,
-                    entity_id=request.id,
-                    status=call.status,
-                    duration_ms=call.duration_s * 1000.0,
-                    credits=call.credits,
-                    cache_hit=False,
-                    attempt=call.attempt,
-                    run_id=self.run_id,
-                    error=None if call.error is None else call.error[:_MAX_ERROR_CHARS],
-                    body=call.body if call.body is not None and call.error is None else sa.null(),
-                    called_at=self._now(),
-                    call_date=clock.today(),
-                )
-            )
+        row = {
+            "route": request.route,
+            "params": request.params_key,
+            "entity_id": request.id,
+            "status": call.status,
+            "duration_ms": call.duration_s * 1000.0,
+            "credits": call.credits,
+            "cache_hit": False,
+            "attempt": call.attempt,
+            "run_id": self.run_id,
+            "error": None if call.error is None else call.error[:_MAX_ERROR_CHARS],
+            "body": call.body if call.body is not None and call.error is None else sa.null(),
+            "called_at": self._now(),
+            "call_date": clock.today(),
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(api_calls).values(**row))
+        except sa.exc.SQLAlchemyError:
+            if self.spool is not None:
+                self.spool.keep(row)
+            raise
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
