@@ -129,10 +129,10 @@ class JournalSpool:
                         inserted += 1
             except BaseException:
                 self._give_back(_lines(path))
-                path.unlink()
+                path.unlink(missing_ok=True)
                 raise
             self._give_back([_to_json(_plain(row)) for row in refused])
-            path.unlink()
+            path.unlink(missing_ok=True)
         if inserted:
             log.info(
                 "journaled %d request(s) kept in %s while the warehouse was away",
@@ -160,6 +160,7 @@ class JournalSpool:
             target = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}.replaying")
             try:
                 path.rename(target)
+                os.utime(target)  # the claim's time: others leave it alone until it is orphaned
             except FileNotFoundError:  # another process claimed it first
                 continue
             claimed.append(target)
