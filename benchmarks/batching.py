@@ -3,10 +3,13 @@
 (a) batched, as the project does it: the runs its backfill policy yields (one run of the
     whole range by default; runs of `TIKTOK_MAX_PARTITIONS_PER_RUN` when set), each one
     in-process `dagster.materialize` with range tags, timed section by section.
+    (a) runs `repeats` times, each in a fresh process with a fresh warehouse; the result is
+    their mean.
 (b) one in-process run per partition (`materialize(partition_key=...)`) on a sample of the
-    partitions, extrapolated linearly; half of the sample runs before (a) and half after, so
-    that the machine's drift weighs on both alike (each in a fresh process: Dagster runs
-    done earlier in a process slow the later ones down, by a third after 50 runs).
+    partitions, extrapolated linearly. The sample is split in `repeats + 1` parts that run
+    before, between and after the runs of (a), so that the machine's drift weighs on both
+    alike (each in a fresh process: Dagster runs done earlier in a process slow the later
+    ones down, by a third after 50 runs).
 (a) and (b) again with the instance on PostgreSQL (the project's `deploy/dagster.yaml`, a
     fresh database on `TIKTOK_TEST_POSTGRES_URL`, default 127.0.0.1:5432; skipped without
     a server), to tell Dagster's per-event cost from SQLite's.
@@ -54,8 +57,8 @@ PERIODS = 4
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
-FULL = {"products": 500, "sample": 100, "pg_sample": 50, "daemon_products": 4}
-QUICK = {"products": 100, "sample": 20, "pg_sample": 10, "daemon_products": 2}
+FULL = {"products": 500, "repeats": 3, "sample": 100, "pg_sample": 50, "daemon_products": 4}
+QUICK = {"products": 100, "repeats": 2, "sample": 21, "pg_sample": 10, "daemon_products": 2}
 SIM = {"latency_ms": 50, "rate_limit_per_minute": 0, "monthly_credit_limit": 10_000_000}
 
 
@@ -176,6 +179,35 @@ def _merge_parts(parts: list[Result]) -> Result:
         "extrapolated": True,
         "partitions_per_second": round(1 / per, 3),
         "ms_per_partition": round(per * 1000, 1),
+        "sections": sections,
+    }
+
+
+def _merge_repeats(repeats: list[Result]) -> Result:
+    """(a)'s runs, each of all the partitions in a fresh process, as their mean."""
+    errors = [r for r in repeats if "error" in r]
+    if errors:
+        return errors[0]
+    partitions = repeats[0]["partitions"]
+    wall = sum(r["seconds"] for r in repeats)
+    sections: dict[str, dict[str, float]] = {}
+    for r in repeats:
+        for name, v in r["sections"].items():
+            merged = sections.setdefault(name, {"seconds": 0.0, "calls": 0})
+            merged["seconds"] += v["seconds"] / len(repeats)
+            merged["calls"] += v["calls"]
+    for v in sections.values():
+        v["ms_per_partition"] = round(v["seconds"] * 1000 / partitions, 3)
+    return {
+        "partitions": partitions,
+        "runs": repeats[0]["runs"],
+        "repeats": len(repeats),
+        "seconds": round(wall / len(repeats), 2),
+        "partitions_per_second": round(partitions * len(repeats) / wall, 2),
+        "ms_per_partition": round(wall * 1000 / (partitions * len(repeats)), 2),
+        "ms_per_partition_each": [r["ms_per_partition"] for r in repeats],
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in repeats),
+        "peak_rss_growth_mib": max(r["peak_rss_growth_mib"] for r in repeats),
         "sections": sections,
     }
 
@@ -380,20 +412,17 @@ def run(quick: bool, timeout_scale: float = 1.0) -> Result:
             for case in (*_IN_PROCESS, "warmup", "daemon")
         }
         common = {"url": sim.url, "products": size["products"], "warmup_key": keys["warmup"]}
-        # (b)'s sample in two halves, before and after (a), each in a fresh process.
-        half = size["sample"] // 2
-        parts = []
-        for case, extra in (
-            ("per_partition", {"start": 0, "stop": half}),
-            ("batched", {}),
-            ("per_partition", {"start": half, "stop": size["sample"]}),
-        ):
-            params = {**common, **extra, "key": keys[case]}
-            result = run_case("batching", case, params, timeout=600 * timeout_scale)
-            if case == "batched":
-                results["batched"] = result
-            else:
-                parts.append(result)
+        # (b)'s sample in parts before, between and after the runs of (a), each in a fresh
+        # process.
+        cuts = [size["sample"] * i // (size["repeats"] + 1) for i in range(size["repeats"] + 2)]
+        parts, repeats = [], []
+        for i in range(size["repeats"] + 1):
+            params = {**common, "key": keys["per_partition"], "start": cuts[i], "stop": cuts[i + 1]}
+            parts.append(run_case("batching", "per_partition", params, timeout=600 * timeout_scale))
+            if i < size["repeats"]:
+                params = {**common, "key": keys["batched"]}
+                repeats.append(run_case("batching", "batched", params, timeout=600 * timeout_scale))
+        results["batched"] = _merge_repeats(repeats)
         results["per_partition"] = _merge_parts(parts)
         with postgres_database() as env:
             for case, extra in (
@@ -490,11 +519,12 @@ def report(results: Result) -> str:
             rows.append([label, r["error"], None, None, None, None])
             continue
         measured = r.get("measured_partitions", r.get("partitions"))
+        repeats = f", {r['repeats']} times" if r.get("repeats") else ""
         rows.append(
             [
                 label,
                 r.get("runs"),
-                f"{measured} of {r.get('partitions')}",
+                f"{measured} of {r.get('partitions')}{repeats}",
                 r.get("seconds"),
                 r.get("partitions_per_second"),
                 r.get("ms_per_partition"),
@@ -504,9 +534,11 @@ def report(results: Result) -> str:
         ["batching", "runs", "partitions measured", "s for all", "partitions/s", "ms/partition"],
         rows,
     )
+    each = results.get("batched", {}).get("ms_per_partition_each")
     ratios = (
         f"(a)/(b) = {results.get('ratio_a_b')}×, (a)/(c) = {results.get('ratio_a_c')}×; "
         f"with the instance on PostgreSQL (a)/(b) = {results.get('ratio_a_b_pg')}×"
+        + (f"; (a)'s runs, ms/partition: {', '.join(map(str, each))}" if each else "")
     )
     columns = [
         (k, label)
