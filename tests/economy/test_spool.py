@@ -152,3 +152,15 @@ def test_the_spool_file_is_named_by_a_hash_of_the_url(tmp_path: Path) -> None:
     assert "s3cret" not in spool.path.name and "example" not in spool.path.name
     other = JournalSpool.for_engine(sa.create_engine("sqlite:///elsewhere.sqlite"), tmp_path)
     assert other.path != spool.path
+
+
+def test_a_spool_that_cannot_be_written_leaves_the_database_error_to_report(
+    engine: sa.Engine, unreachable: sa.Engine, pinned_today: dt.date, tmp_path: Path, caplog
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")  # the spool's folder would have to be created inside a file
+    spool = JournalSpool.for_engine(engine, blocker / "spool")
+    journal = SqlRequestJournal(unreachable, run_id="run-1", spool=spool)
+    with pytest.raises(sa.exc.OperationalError):
+        journal.record(call(REQUEST))
+    assert "could not keep the answer in " in caplog.text

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +31,7 @@ from tiktok_assets.economy.spool import JournalSpool
 from tiktok_assets.warehouse.tables import api_calls
 
 _c = api_calls.c
+log = logging.getLogger(__name__)
 _MAX_ERROR_CHARS = 2000
 
 CallListener = Callable[[CallRecord], None]
@@ -178,7 +180,10 @@ class SqlRequestJournal:
                 conn.execute(sa.insert(api_calls).values(**row))
         except sa.exc.SQLAlchemyError:
             if self.spool is not None:
-                self.spool.keep(row)
+                try:
+                    self.spool.keep(row)
+                except OSError as exc:  # the database's error is the one to report
+                    log.error("could not keep the answer in %s: %s", self.spool.path, exc)
             raise
         with self._lock:
             listeners = list(self._listeners)
