@@ -17,9 +17,26 @@ from tiktok_assets.sim import SimConfig
 from tiktok_assets.warehouse.engine import dispose_all
 
 TODAY = dt.date(2026, 11, 24)
+"""The one day every test runs on. It is pinned for the whole session below, in the process
+environment itself, not with `monkeypatch`: a test that sets another day with `monkeypatch` and
+calls `monkeypatch.undo()` gets this pin back, never the machine's real date."""
+os.environ["TIKTOK_TODAY"] = TODAY.isoformat()
 KEY = "demo-key"
 SECRET_KEY = "sk-live-TESTKEY-7f3a9c1e5b"
 """A distinctive key the leak tests grep for."""
+
+
+DATE_SENSITIVE = ("api", "assets", "economy", "faults", "tracking", "e2e")
+"""Test folders whose tests involve "today" (snapshots, the journal, the credit month): the
+date-shift check (scripts/date-shift) runs them again with the machine's clock moved."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(root).parts[0]
+        if folder in DATE_SENSITIVE:
+            item.add_marker(pytest.mark.date_sensitive)
 
 
 def sim_config(**changes: object) -> SimConfig:
@@ -68,10 +85,20 @@ def dataclass_defaults() -> dict[str, object]:
 
 
 @pytest.fixture
-def today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
-    """Pin the project's clock to the simulator's today."""
-    monkeypatch.setenv("TIKTOK_TODAY", TODAY.isoformat())
+def today() -> dt.date:
+    """The project's pinned today, which is also the simulator's (see `TODAY`)."""
+    assert os.environ.get("TIKTOK_TODAY") == TODAY.isoformat(), "a test removed the date pin"
     return TODAY
+
+
+@pytest.fixture(autouse=True)
+def _date_pin_survives() -> Iterator[None]:
+    """Fails the test that leaves the session's date pin changed or removed behind it."""
+    yield
+    assert os.environ.get("TIKTOK_TODAY") == TODAY.isoformat(), (
+        "this test left TIKTOK_TODAY changed: set other days with monkeypatch only"
+    )
+    os.environ["TIKTOK_TODAY"] = TODAY.isoformat()
 
 
 POSTGRES_URL = os.environ.get("TIKTOK_TEST_POSTGRES_URL")

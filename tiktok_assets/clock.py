@@ -2,6 +2,12 @@
 
 `TIKTOK_TODAY` (an ISO date) pins it, so that a replay, a test or the simulator's
 configurable today agree on which day a fetch belongs to.
+
+One rule for every date the project writes: **the pinned day rules, the real clock gives only
+the time of day.** `now()` is today's date at the real UTC time, so a journal row's
+`call_date` is its `called_at`'s date, and a snapshot row's `snapshot_date` is its
+`fetched_at`'s date, whether or not the day is pinned and whatever the machine's date is.
+The rate limiter alone reads the real clock (`time.time()`): it paces real requests.
 """
 
 from __future__ import annotations
@@ -9,18 +15,32 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+TODAY_ENV = "TIKTOK_TODAY"
+
+
+def pinned_day() -> dt.date | None:
+    """`TIKTOK_TODAY` as a date, or None when it is not set."""
+    pinned = os.environ.get(TODAY_ENV, "").strip()
+    if not pinned:
+        return None
+    try:
+        return dt.date.fromisoformat(pinned)
+    except ValueError:
+        raise ValueError(
+            f"{TODAY_ENV}={pinned!r} is not an ISO date (YYYY-MM-DD); unset it to use the "
+            "real UTC date"
+        ) from None
+
 
 def today() -> dt.date:
     """The UTC date of a fetch, or `TIKTOK_TODAY` when set."""
-    pinned = os.environ.get("TIKTOK_TODAY")
-    if pinned:
-        try:
-            return dt.date.fromisoformat(pinned)
-        except ValueError:
-            raise ValueError(f"TIKTOK_TODAY={pinned!r} is not an ISO date (YYYY-MM-DD)") from None
-    return dt.datetime.now(dt.UTC).date()
+    return pinned_day() or dt.datetime.now(dt.UTC).date()
 
 
 def now() -> dt.datetime:
-    """The current UTC time (for `fetched_at`)."""
-    return dt.datetime.now(dt.UTC)
+    """The current UTC time on `today()`'s date (for `fetched_at`, `called_at`)."""
+    real = dt.datetime.now(dt.UTC)
+    pinned = pinned_day()
+    if pinned is None or pinned == real.date():
+        return real
+    return dt.datetime.combine(pinned, real.timetz())

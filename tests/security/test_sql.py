@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tiktok_assets import clock
 from tiktok_assets.api import endpoints as ep
 from tiktok_assets.api.errors import InvalidId
 from tiktok_assets.api.hooks import CallRecord
@@ -173,7 +174,7 @@ def test_quoted_values_are_stored_and_matched_literally(warehouse_url: str) -> N
     warehouse = Warehouse(url=warehouse_url)
     engine = warehouse.engine
     journal = SqlRequestJournal(engine, run_id="r'; DROP TABLE api_calls;--")
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     honest = ep.build_request(ep.SHOP_PRODUCTS, "123", page=1, limit=50, period=30)
     requests = [
         # Built around validation, as a caller that skipped it would: stored as data.

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
+from tests.conftest import KEY, TODAY
 from tiktok_assets.sim import SimConfig, World, create_app
 
-TODAY = dt.date(2026, 11, 24)
-KEY = "demo-key"
 API = "/api/v1/tiktok-shop"
 
 

@@ -21,6 +21,7 @@ from dagster import (
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 from dagster._core.instance.types import CachingDynamicPartitionsLoader
 
+from tiktok_assets import clock
 from tiktok_assets.jobs import FAMILIES, JobFamily
 from tiktok_assets.tracking.batches import BATCH_TAG, RANGE_END_TAG, RANGE_START_TAG
 from tiktok_assets.warehouse import Warehouse
@@ -97,7 +98,7 @@ def land_list(
     wh = Warehouse(url=warehouse_url)
     table = wh.table(asset)
     owner = "shop_id" if asset == "shop_products" else "creator_id"
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     rows = [
         {
             owner: owner_id,

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from tiktok_assets import clock
 from tiktok_assets.tracking.discovery import (
     PRODUCT_FEEDS,
     Feed,
@@ -79,7 +80,7 @@ def test_cursor_round_trip() -> None:
 
 
 def _insert(wh: Warehouse, table: str, rows: list[dict]) -> None:
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     with wh.engine.begin() as conn:
         conn.execute(sa.insert(wh.table(table)), [{"fetched_at": now, **r} for r in rows])
 

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import contextvars
 import dataclasses
-import datetime as dt
 import functools
 import json
 import logging
@@ -24,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from tiktok_assets import clock
 from tiktok_assets.api import endpoints as ep
 from tiktok_assets.api import errors, models
 from tiktok_assets.api.hooks import CallRecord, CreditBudget, RateLimiter, RequestJournal
@@ -356,7 +356,7 @@ class _ClientCore(EndpointMethods):
                     body=body if error is None else None,
                     error=None if error is None else str(error),
                     attempt=attempt,
-                    fetched_at=dt.datetime.now(dt.UTC),
+                    fetched_at=clock.now(),
                 )
                 yield _Blocking(self.journal.record, (call,))
             if error is None:

@@ -256,7 +256,8 @@ def _store_batch(
     tally.failed.extend(f for f in results if f.error is not None)
     tally.credits += sum(f.usage.credits for f in results)
     tally.cache_hits += sum(f.usage.cache_hits for f in results)
-    snapshot_date, fetched_at = clock.today(), clock.now()
+    fetched_at = clock.now()
+    snapshot_date = fetched_at.date()  # the same day, pinned or not (see clock.py)
     shaped = [(f, shape(f, snapshot_date, fetched_at)) for f in good]
     table = metadata.tables[source.table]
     try:

@@ -19,7 +19,6 @@ import logging
 import os
 import tempfile
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -149,10 +148,12 @@ class JournalSpool:
     def _claim(self) -> list[Path]:
         """Rename the spool (and orphaned claims) to names only this call uses."""
         claimed: list[Path] = []
-        for path in self._files():
+        files = self._files()
+        now = self._file_system_now() if files else 0.0
+        for path in files:
             if path != self.path:
                 try:
-                    orphaned = time.time() - path.stat().st_mtime > ORPHAN_AFTER_SECONDS
+                    orphaned = now - path.stat().st_mtime > ORPHAN_AFTER_SECONDS
                 except FileNotFoundError:
                     continue
                 if not orphaned:
@@ -160,11 +161,23 @@ class JournalSpool:
             target = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}.replaying")
             try:
                 path.rename(target)
-                os.utime(target)  # the claim's time: others leave it alone until it is orphaned
+                os.utime(target, (now, now))  # the claim's time: left alone until orphaned
             except FileNotFoundError:  # another process claimed it first
                 continue
             claimed.append(target)
         return claimed
+
+    def _file_system_now(self) -> float:
+        """The spool folder's clock: the time it stamps on a file touched now.
+
+        Claims are aged by their modification times, which the file system stamps; on a
+        volume shared by several machines those come from the server's clock, not this
+        machine's, so the age is measured against a stamp of the same clock.
+        """
+        probe = self.path.with_name(f".{self.path.name}.clock")
+        with probe.open("w", encoding="utf-8") as file:  # a write, stamped by the file system
+            file.write(str(os.getpid()))
+        return probe.stat().st_mtime
 
     def _give_back(self, lines: list[str]) -> None:
         if not lines:
