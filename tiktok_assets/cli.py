@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     from tiktok_assets.economy.cli import register_plan
     from tiktok_assets.tracking.cli import register_tracking
+    from tiktok_assets.warehouse.cli import register_db
 
-    return [register_tracking, register_plan]
+    return [register_tracking, register_plan, register_db]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

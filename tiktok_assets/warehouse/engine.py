@@ -8,10 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from tiktok_assets.warehouse.tables import metadata
-
 SQLITE_BUSY_TIMEOUT_MS = 60_000
-_DDL_LOCK = 7_493_920_192  # the advisory lock key held while creating the tables
 
 _engines: dict[str, sa.Engine] = {}
 _created: set[str] = set()
@@ -55,19 +52,17 @@ def get_engine(url: str) -> sa.Engine:
 
 
 def ensure_tables(engine: sa.Engine) -> None:
-    """Create every table that is missing (once per engine and process)."""
+    """Bring the warehouse to the newest schema (once per engine and process): an empty one
+    is created, an older one upgraded in place with its rows (see `warehouse.migrate`)."""
     key = str(engine.url)
     if key in _created:
         return
     with _lock:
         if key in _created:
             return
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                # Runs starting together on a new database would race to CREATE TABLE;
-                # SQLite's BEGIN IMMEDIATE already serialises them.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
-            metadata.create_all(conn, checkfirst=True)
+        from tiktok_assets.warehouse.migrate import upgrade
+
+        upgrade(engine)
         _created.add(key)
 
 

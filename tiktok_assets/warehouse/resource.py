@@ -32,6 +32,11 @@ def default_url() -> str:
     return f"sqlite:///{project_root() / 'data' / 'warehouse.sqlite'}"
 
 
+def warehouse_url() -> str:
+    """The warehouse's URL for code outside Dagster (CLI): the variable, or the default."""
+    return os.environ.get(URL_ENV) or default_url()
+
+
 def configured_url() -> str | EnvVar:
     """`EnvVar(TIKTOK_WAREHOUSE_URL)` when it is set (so the UI shows no credentials)."""
     return EnvVar(URL_ENV) if os.environ.get(URL_ENV) else default_url()

@@ -1,0 +1,213 @@
+"""The warehouse tables of the first release (commit 86b8695), verbatim below this docstring:
+the schema the migration test builds, fills and upgrades. Never edit: users hold it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData()
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+ID = sa.String(20)
+
+
+def _id(name: str = "id") -> sa.Column:
+    return sa.Column(name, ID, primary_key=True)
+
+
+def _period() -> sa.Column:
+    return sa.Column("period", sa.Integer, primary_key=True)
+
+
+def _snapshot_date() -> sa.Column:
+    return sa.Column("snapshot_date", sa.Date, primary_key=True)
+
+
+def _stamps() -> list[sa.Column]:
+    return [
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("raw", JSONType, nullable=False),
+    ]
+
+
+def _ranked_list(name: str, owner: str, *fields: sa.Column) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        _id(owner),
+        _period(),
+        _snapshot_date(),
+        sa.Column("rank", sa.Integer, primary_key=True),
+        sa.Column("product_id", ID, nullable=False),
+        *fields,
+        *_stamps(),
+    )
+
+
+shop_detail = sa.Table(
+    "shop_detail",
+    metadata,
+    _id(),
+    _snapshot_date(),
+    sa.Column("name", sa.Text),
+    sa.Column("country", sa.String(8)),
+    sa.Column("logo", sa.Text),
+    sa.Column("products_count", sa.Integer),
+    sa.Column("creators_count", sa.Integer),
+    sa.Column("rating", sa.Float),
+    *_stamps(),
+)
+
+shop_total = sa.Table(
+    "shop_total",
+    metadata,
+    _id(),
+    _period(),
+    _snapshot_date(),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("avg_price", sa.Float),
+    sa.Column("conversion_rate", sa.Float),
+    *_stamps(),
+)
+
+shop_products = _ranked_list(
+    "shop_products",
+    "shop_id",
+    sa.Column("title", sa.Text),
+    sa.Column("price", sa.Float),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+)
+
+product_detail = sa.Table(
+    "product_detail",
+    metadata,
+    _id(),
+    _snapshot_date(),
+    sa.Column("title", sa.Text),
+    sa.Column("shop_id", ID),
+    sa.Column("price", sa.Float),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("rating", sa.Float),
+    sa.Column("image", sa.Text),
+    *_stamps(),
+)
+
+product_total = sa.Table(
+    "product_total",
+    metadata,
+    _id(),
+    _period(),
+    _snapshot_date(),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("avg_price", sa.Float),
+    *_stamps(),
+)
+
+product_history = sa.Table(
+    "product_history",
+    metadata,
+    _id(),
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+creator_total = sa.Table(
+    "creator_total",
+    metadata,
+    _id(),
+    _period(),
+    _snapshot_date(),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("videos", sa.Integer),
+    sa.Column("followers", sa.BigInteger),
+    *_stamps(),
+)
+
+creator_products = _ranked_list(
+    "creator_products",
+    "creator_id",
+    sa.Column("title", sa.Text),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+)
+
+video_detail = sa.Table(
+    "video_detail",
+    metadata,
+    _id(),
+    _snapshot_date(),
+    sa.Column("caption", sa.Text),
+    sa.Column("creator_id", ID),
+    sa.Column("product_id", ID),
+    sa.Column("posted_at", sa.Date),
+    *_stamps(),
+)
+
+video_metrics = sa.Table(
+    "video_metrics",
+    metadata,
+    _id(),
+    _period(),
+    _snapshot_date(),
+    sa.Column("views", sa.BigInteger),
+    sa.Column("likes", sa.BigInteger),
+    sa.Column("comments", sa.BigInteger),
+    sa.Column("shares", sa.BigInteger),
+    *_stamps(),
+)
+
+# -- the credit economy ----------------------------------------------------------------------
+
+api_calls = sa.Table(
+    "api_calls",
+    metadata,
+    sa.Column("call_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("route", sa.String(80), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("entity_id", ID),
+    sa.Column("status", sa.Integer),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("credits", sa.Integer, nullable=False),
+    sa.Column("cache_hit", sa.Boolean, nullable=False, default=False),
+    sa.Column("attempt", sa.Integer, nullable=False, default=1),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("error", sa.Text),
+    sa.Column("body", JSONType),
+    sa.Column("called_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("call_date", sa.Date, nullable=False),
+    sa.Index("ix_api_calls_lookup", "route", "params", "call_date"),
+    sa.Index("ix_api_calls_month", "call_date"),
+)
+"""One row per HTTP request to the API (and per request served from the journal)."""
+
+rate_limit_slots = sa.Table(
+    "rate_limit_slots",
+    metadata,
+    sa.Column("bucket", sa.String(40), primary_key=True),
+    sa.Column("slot", sa.Integer, primary_key=True),
+    sa.Column("taken_at", sa.Float, nullable=False),
+)
+"""Per key bucket, the send times of its last `rate` requests (a shared sliding window)."""
+
+SNAPSHOT_TABLES = {
+    t.name: t
+    for t in (
+        shop_detail,
+        shop_total,
+        product_detail,
+        product_total,
+        creator_total,
+        video_detail,
+        video_metrics,
+    )
+}
+LIST_OWNERS = {"shop_products": "shop_id", "creator_products": "creator_id"}
+"""The column naming whose list a ranked-list table row belongs to."""
