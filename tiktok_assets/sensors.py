@@ -33,11 +33,17 @@ from tiktok_assets.tracking.settings import (
     settings_from_env,
     tracked_file,
 )
-from tiktok_assets.tracking.ticks import discovery_tick, tracked_ids_tick
+from tiktok_assets.tracking.ticks import (
+    derived_refresh_tick,
+    derives_from_lists,
+    discovery_tick,
+    tracked_ids_tick,
+)
 from tiktok_assets.warehouse import Warehouse
 
 TRACKED_INTERVAL_SECONDS = 60
 DISCOVERY_INTERVAL_SECONDS = 120
+DERIVED_INTERVAL_SECONDS = 60
 
 
 def _default_status() -> DefaultSensorStatus:
@@ -133,4 +139,37 @@ def creator_discovery_sensor(
     )
 
 
-tracking_sensors = [tracked_ids_sensor, product_discovery_sensor, creator_discovery_sensor]
+@sensor(
+    name="derived_refresh_sensor",
+    jobs=[f.job for f in FAMILIES.values() if derives_from_lists(f)],
+    minimum_interval_seconds=DERIVED_INTERVAL_SECONDS,
+    default_status=_default_status(),
+    description=(
+        "Lists first: once a refresh schedule's runs of the day (shop lists among them) have "
+        "finished, launches the product-total runs it left for later, so their numbers are "
+        "derived from today's lists (after a verified sample) instead of paid. Once per "
+        "schedule and day."
+    ),
+)
+def derived_refresh_sensor(
+    context: SensorEvaluationContext,
+    warehouse: Warehouse,
+    api: TikTokShopAPI,
+    credit_budget: CreditBudgetResource,
+) -> SensorResult:
+    return derived_refresh_tick(
+        context.instance,
+        context.cursor,
+        pricing=Pricing.from_resources(warehouse, api, credit_budget),
+        settings=settings_from_env(),
+        log=context.log,
+        name="derived_refresh_sensor",
+    )
+
+
+tracking_sensors = [
+    tracked_ids_sensor,
+    product_discovery_sensor,
+    creator_discovery_sensor,
+    derived_refresh_sensor,
+]

@@ -77,7 +77,11 @@ def test_pages_come_from_the_last_known_total_and_hits_are_free(
 
 def test_table_is_readable() -> None:
     plan = CostPlan(
-        rows=(AssetCost("shop_products", 40, 1200, 200), AssetCost("shop_total", 40, 40, 0)),
+        rows=(
+            AssetCost("shop_products", 40, 1200, 200),
+            AssetCost("shop_total", 40, 40, 0),
+            AssetCost("product_total", 400, 3, 0, derived=397, samples=3),
+        ),
         spent_this_month=18_000,
         monthly_credit_limit=20_000,
         credit_reserve=1_000,
@@ -86,13 +90,15 @@ def test_table_is_readable() -> None:
     )
     table = plan.to_table()
     lines = table.splitlines()
-    assert lines[0].split() == ["asset", "partitions", "requests", "cached", "credits"]
-    assert lines[2].split() == ["shop_products", "40", "1,200", "200", "1,000"]
-    assert lines[5].split() == ["total", "80", "1,240", "200", "1,040"]
-    assert len({len(line) for line in lines[:6]}) == 1  # fixed width
+    header = ["asset", "partitions", "derived", "requests", "cached", "samples", "credits"]
+    assert lines[0].split() == header
+    assert lines[2].split() == ["shop_products", "40", "0", "1,200", "200", "0", "1,000"]
+    assert lines[4].split() == ["product_total", "400", "397", "3", "0", "3", "3"]
+    assert lines[6].split() == ["total", "480", "397", "1,243", "200", "3", "1,043"]
+    assert len({len(line) for line in lines[:7]}) == 1  # fixed width
     assert "18,000 spent of 19,000 usable" in table
-    assert "credits left after this plan: -40" in table and "DOES NOT FIT" in table
-    assert "17.3 min" in table
+    assert "credits left after this plan: -43" in table and "DOES NOT FIT" in table
+    assert "17.4 min" in table
     assert not plan.fits
 
 

@@ -30,8 +30,10 @@ def _plain(value: Any) -> Any:
 
 
 def rows(url: str, table: str) -> list[dict[str, Any]]:
-    """A whole table in primary-key order, without `fetched_at`, as plain Python values."""
-    frame = Warehouse(url=url).read_table(table).drop(columns=["fetched_at"])
+    """A whole table in primary-key order, as plain Python values, without `fetched_at` and
+    `source_call_id` (when and by which journal row of this warehouse it was fetched)."""
+    frame = Warehouse(url=url).read_table(table)
+    frame = frame.drop(columns=[c for c in ("fetched_at", "source_call_id") if c in frame])
     return [{k: _plain(v) for k, v in record.items()} for record in frame.to_dict("records")]
 
 

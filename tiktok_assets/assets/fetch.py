@@ -13,7 +13,6 @@ function that turns a partition's answer into rows, and its data-quality checks.
 import asyncio
 import dataclasses
 import datetime as dt
-import functools
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -42,17 +41,31 @@ from dagster import (
 from pydantic import Field
 
 from tiktok_assets import clock
-from tiktok_assets.api import errors
+from tiktok_assets.api import errors, models
 from tiktok_assets.api.client import AsyncTikTokShopClient, Usage, track_usage
+from tiktok_assets.api.endpoints import build_request
 from tiktok_assets.api.resource import TikTokShopAPI
 from tiktok_assets.catalog import AssetSource
 from tiktok_assets.checks import CheckOutcome, combine
 from tiktok_assets.economy import (
+    CostPlan,
     CreditBudgetResource,
     JournalSpool,
     open_economy,
     plan_partitions,
 )
+from tiktok_assets.economy.journal import Answer, collect_answers
+from tiktok_assets.economy.reconcile import (
+    Comparison,
+    Trust,
+    compare_history,
+    compare_total,
+    disagreements_of,
+    record,
+    standing,
+)
+from tiktok_assets.economy.resolve import resolve
+from tiktok_assets.economy.sources import API, SOURCES_OF, Day, Derivation, Resolution
 from tiktok_assets.partitions import split_key
 from tiktok_assets.warehouse import Warehouse, safe_url
 from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
@@ -104,6 +117,10 @@ class Fetched:
     value: Any = None
     error: Exception | None = None
     usage: Usage = dataclasses.field(default_factory=Usage)
+    source: str = API
+    """Where the numbers came from: `api`, or the source a derived partition came from."""
+    answer: Answer | None = None
+    """The journal row of the answer behind the numbers (None when it could not be known)."""
 
 
 class NotAttempted(Exception):
@@ -146,7 +163,7 @@ async def fetch_partitions(
             if stopped.is_set():
                 fetched.error = NotAttempted(key)
                 return fetched
-            with track_usage() as usage:
+            with track_usage() as usage, collect_answers() as answers:
                 try:
                     fetched.value = await client.fetch(
                         source.endpoint, id=entity_id, **source.request_params(period)
@@ -160,6 +177,7 @@ async def fetch_partitions(
                     stopped.set()
                     fetched.error = exc
             fetched.usage = usage
+            fetched.answer = answers[-1] if answers and fetched.error is None else None
         return fetched
 
     return list(await asyncio.gather(*(one(key) for key in keys)))
@@ -239,56 +257,354 @@ class _RunTally:
     cache_hits: int = 0
     failed: list[Fetched] = dataclasses.field(default_factory=list)
     outcomes: dict[str, list[CheckOutcome]] = dataclasses.field(default_factory=dict)
+    sources: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
-def _store_batch(
-    context: AssetExecutionContext,
-    warehouse: Warehouse,
-    engine: sa.Engine,
-    source: AssetSource,
-    shape: Shaper,
-    checks: Sequence[Check],
-    results: list[Fetched],
-    tally: _RunTally,
-) -> None:
-    """Write one batch's answers in one transaction, then report each written partition."""
+def _provenance(table: sa.Table, f: Fetched, rows: list[dict[str, Any]]) -> None:
+    """Stamp a derivable table's rows with the source of their numbers."""
+    if "source" not in table.c:
+        return
+    call_id = f.answer.call_id if f.answer is not None else None
+    for row in rows:
+        row["source"] = f.source
+        row["source_call_id"] = call_id
+
+
+def _store_batch(run: "FetchRun", results: list[Fetched]) -> None:
+    """Write one batch's answers in one transaction, then report each written partition.
+
+    A row's `fetched_at` is the time of the answer behind it (a journal hit's or a source's
+    original answer), and its `snapshot_date` that answer's day.
+    """
+    tally, source = run.tally, run.source
     good = [f for f in results if f.error is None]
     tally.failed.extend(f for f in results if f.error is not None)
     tally.credits += sum(f.usage.credits for f in results)
     tally.cache_hits += sum(f.usage.cache_hits for f in results)
-    fetched_at = clock.now()
-    snapshot_date = fetched_at.date()  # the same day, pinned or not (see clock.py)
-    shaped = [(f, shape(f, snapshot_date, fetched_at)) for f in good]
+    now = clock.now()
     table = metadata.tables[source.table]
+    shaped = []
+    for f in good:
+        at = f.answer.called_at if f.answer is not None else now
+        day = f.answer.call_date if f.answer is not None else now.date()
+        s = run.shape(f, day, at)
+        _provenance(table, f, s.rows)
+        shaped.append((f, s, day))
     try:
-        with engine.begin() as conn:
-            _write(conn, warehouse, table, [s for _, s in shaped])
+        with run.engine.begin() as conn:
+            _write(conn, run.warehouse, table, [s for _, s, _ in shaped])
     except sa.exc.SQLAlchemyError as exc:
         raise Failure(
-            f"{source.asset}: writing {len(shaped)} partition(s) to {safe_url(warehouse.url)} "
-            f"failed ({type(exc).__name__}: {_first_line(exc)[:200]}); that transaction was "
-            f"rolled back ({tally.written} partition(s) of earlier batches were written). The "
-            "answers are in the request journal when it shares the database, so a re-run "
-            "costs no credits for them.",
+            f"{source.asset}: writing {len(shaped)} partition(s) to "
+            f"{safe_url(run.warehouse.url)} failed ({type(exc).__name__}: "
+            f"{_first_line(exc)[:200]}); that transaction was rolled back ({tally.written} "
+            "partition(s) of earlier batches were written). The answers are in the request "
+            "journal when it shares the database, so a re-run costs no credits for them.",
         ) from None
     tally.written += len(shaped)
-    for f, s in shaped:
-        context.log_event(
+    for f, s, day in shaped:
+        tally.sources[f.source] = tally.sources.get(f.source, 0) + 1
+        metadata_ = {
+            "dagster/row_count": len(s.rows),
+            "snapshot_date": day.isoformat(),
+            "tiktok/credits": f.usage.credits,
+            "tiktok/requests": f.usage.requests,
+            "tiktok/cache_hits": f.usage.cache_hits,
+        }
+        if run.derivable:
+            metadata_["tiktok/source"] = f.source
+            if f.answer is not None:
+                metadata_["tiktok/source_call_id"] = f.answer.call_id
+        run.context.log_event(
             AssetMaterialization(
-                asset_key=context.asset_key,
-                partition=f.key,
-                metadata={
-                    "dagster/row_count": len(s.rows),
-                    "snapshot_date": snapshot_date.isoformat(),
-                    "tiktok/credits": f.usage.credits,
-                    "tiktok/requests": f.usage.requests,
-                    "tiktok/cache_hits": f.usage.cache_hits,
-                },
+                asset_key=run.context.asset_key, partition=f.key, metadata=metadata_
             )
         )
-    frame = pd.DataFrame([row for _, s in shaped for row in s.rows])
-    for check in checks:
-        tally.outcomes.setdefault(check.name, []).append(check.rule(frame, shaped))
+    frame = pd.DataFrame([row for _, s, _ in shaped for row in s.rows])
+    pairs = [(f, s) for f, s, _ in shaped]
+    for check in run.checks:
+        tally.outcomes.setdefault(check.name, []).append(check.rule(frame, pairs))
+
+
+def _derived(derivation: Derivation, record: type[models.Record]) -> Fetched:
+    """A partition answered by a source: its value as the API would have answered it."""
+    if record is models.ProductDay:
+        value: Any = [models.ProductDay.from_payload(d) for d in derivation.history_payload()]
+    else:
+        value = record.from_payload(derivation.total_payload())
+    return Fetched(
+        derivation.key,
+        derivation.entity_id,
+        derivation.period,
+        value=value,
+        source=derivation.source,
+        answer=derivation.answer,
+    )
+
+
+def _compare(derivation: Derivation, fetched: Fetched) -> Comparison | None:
+    """A sample's API answer beside its derivation (None when the API gave no answer)."""
+    if fetched.error is not None:
+        return None
+    call_id = fetched.answer.call_id if fetched.answer is not None else None
+    if isinstance(fetched.value, list):
+        days = [
+            Day(d.date, float(d.revenue), int(d.sales))
+            if d.date is not None and d.revenue is not None and d.sales is not None
+            else None
+            for d in fetched.value
+        ]
+        return compare_history(derivation, days, call_id)
+    value = fetched.value
+    return compare_total(derivation, value.revenue, value.sales, call_id)
+
+
+@dataclasses.dataclass
+class FetchRun:
+    """One run of one API asset over its partitions: the steps are methods, in order —
+    `open` (economy and plan), `resolve` (where each number comes from), `verify` (pay the
+    samples, trust or distrust each source), `fetch_and_store` (batches), `report`."""
+
+    context: AssetExecutionContext
+    api: TikTokShopAPI
+    warehouse: Warehouse
+    credit_budget: CreditBudgetResource
+    source: AssetSource
+    shape: Shaper
+    checks: Sequence[Check]
+    keys: list[str]
+    force: bool
+    tally: _RunTally = dataclasses.field(default_factory=_RunTally)
+    comparisons: list[Comparison] = dataclasses.field(default_factory=list)
+    resolution: Resolution | None = None
+
+    @property
+    def derivable(self) -> bool:
+        return self.source.asset in SOURCES_OF
+
+    def open(self) -> CostPlan:
+        """Open the run's economy, resolve the partitions' sources and plan what is paid."""
+        try:
+            self.engine = self.warehouse.engine
+            self.economy = open_economy(
+                self.engine,
+                bucket=self.api.key_fingerprint,
+                rate_per_minute=self.api.rate_per_minute,
+                run_id=self.context.run_id,
+                monthly_credit_limit=self.credit_budget.monthly_credit_limit,
+                credit_reserve=self.credit_budget.credit_reserve,
+            )
+            self.resolution = self._resolve()
+            requested = [*self.resolution.paid, *self.resolution.samples, *self.resolution.pending]
+            plan = plan_partitions(
+                self.engine,
+                [(self.source, key) for key in requested],
+                page_size=self.api.page_size,
+                rate_per_minute=self.api.rate_per_minute,
+                monthly_credit_limit=self.credit_budget.monthly_credit_limit,
+                credit_reserve=self.credit_budget.credit_reserve,
+                force_refresh=self.force,
+            )
+        except sa.exc.SQLAlchemyError as exc:
+            raise Failure(
+                f"{self.source.asset}: cannot open the warehouse at "
+                f"{safe_url(self.warehouse.url)} ({type(exc).__name__}: "
+                f"{_first_line(exc)[:200]}). Nothing was requested; check TIKTOK_WAREHOUSE_URL.",
+            ) from None
+        r = self.resolution
+        self.context.log.info(
+            f"{self.source.asset}: {len(self.keys)} partition(s): {len(r.derived)} derived "
+            f"from answers of the day, {len(r.samples)} paid as samples, {len(r.pending)} "
+            f"waiting for the samples; plan: {plan.requests} request(s), {plan.cached} from "
+            f"the journal, at most {plan.credits} credit(s); {plan.credits_left} credit(s) "
+            "left this month after it"
+        )
+        try:
+            self.economy["budget"].check_run(plan.credits)
+        except errors.CreditBudgetExceeded as exc:
+            raise Failure(str(exc)) from None
+        return plan
+
+    def _resolve(self) -> Resolution:
+        if not self.derivable:
+            return Resolution.all_paid(self.keys)
+        resolution, standings = resolve(
+            self.engine,
+            self.source.asset,
+            self.keys,
+            request_of=lambda entity_id, period: build_request(
+                self.source.endpoint, entity_id, **self.source.request_params(period)
+            ),
+            today=clock.today(),
+            sample=self.credit_budget.reconcile_sample,
+            force_refresh=self.force,
+        )
+        distrusted = [s for s, st in standings.items() if st.trust is Trust.DISTRUSTED]
+        if distrusted:
+            self.context.log.warning(
+                f"{self.source.asset}: source(s) {', '.join(distrusted)} disagreed with the API "
+                "earlier today: the partitions they would answer are paid"
+            )
+        return resolution
+
+    async def verify(self, client: AsyncTikTokShopClient) -> list[Fetched]:
+        """Pay the samples, compare each with its derivation, record the comparisons, and
+        settle the pending partitions; returns the samples' answers (stored like any)."""
+        r = self.resolution
+        assert r is not None
+        if not r.samples:
+            r.settle(trusted=())
+            return []
+        keys = sorted(r.samples)
+        fetched = await fetch_partitions(client, self.source, keys, self.api.max_concurrency)
+        comparisons = [c for f in fetched if (c := _compare(r.samples[f.key], f)) is not None]
+        if comparisons:
+            record(
+                self.engine,
+                comparisons,
+                day=clock.today(),
+                asset=self.source.asset,
+                checked_at=clock.now(),
+            )
+        self.comparisons += comparisons
+        sample = self.credit_budget.reconcile_sample
+        trusted = [
+            s
+            for s in {d.source for d in r.samples.values()}
+            if standing(self.engine, clock.today(), s, self.source.asset, sample).trust
+            is Trust.TRUSTED
+        ]
+        for c in comparisons:
+            if not c.agreed:
+                self.context.log.warning(f"{self.source.asset}: disagreement: {c.difference}")
+        r.settle(trusted)
+        return fetched
+
+    def fetch_and_store(self) -> None:
+        """Fetch the paid partitions in write batches (batch n + 1 while n is stored), and
+        store the derived ones, which need no request."""
+        asyncio.run(self._fetch_in_batches())
+
+    async def _fetch_in_batches(self) -> None:
+        r = self.resolution
+        assert r is not None
+        if not self.keys:
+            return
+        async with self.api.async_client(force_refresh=self.force, **self.economy) as client:
+            samples = await self.verify(client)
+            if samples:
+                await asyncio.to_thread(_store_batch, self, samples)
+                if any(isinstance(f.error, STOPS_FETCHING) for f in samples):
+                    self._give_up(r.paid)
+                    return
+            record_type = self.source.endpoint.record
+            derived = [_derived(d, record_type) for _, d in sorted(r.derived.items())]
+            for start in range(0, len(derived), WRITE_BATCH_PARTITIONS):
+                await asyncio.to_thread(
+                    _store_batch, self, derived[start : start + WRITE_BATCH_PARTITIONS]
+                )
+            batches = [
+                r.paid[start : start + WRITE_BATCH_PARTITIONS]
+                for start in range(0, len(r.paid), WRITE_BATCH_PARTITIONS)
+            ]
+            if not batches:
+                return
+
+            def fetch(batch: list[str]) -> asyncio.Task[list[Fetched]]:
+                return asyncio.ensure_future(
+                    fetch_partitions(client, self.source, batch, self.api.max_concurrency)
+                )
+
+            pending = fetch(batches[0])
+            for n in range(len(batches)):
+                results = await pending
+                stopped = any(isinstance(f.error, STOPS_FETCHING) for f in results)
+                fetching_next = not stopped and n + 1 < len(batches)
+                if fetching_next:
+                    pending = fetch(batches[n + 1])
+                try:
+                    await asyncio.to_thread(_store_batch, self, results)
+                except BaseException:
+                    if fetching_next:
+                        # Its answers are being paid for: let them reach the journal first.
+                        await asyncio.wait([pending])
+                    raise
+                if stopped:
+                    self._give_up([key for batch in batches[n + 1 :] for key in batch])
+                    return
+
+    def _give_up(self, keys: Sequence[str]) -> None:
+        self.tally.failed.extend(
+            Fetched(key, *split_key(key), error=NotAttempted(key)) for key in keys
+        )
+
+    def report(self) -> Iterator[AssetCheckResult]:
+        """The run's log line, its checks, and a failure naming the failed partitions."""
+        tally = self.tally
+        by_source = ", ".join(f"{n} from {s}" for s, n in sorted(tally.sources.items()))
+        self.context.log.info(
+            f"{self.source.asset}: wrote {tally.written} partition(s)"
+            + (f" ({by_source})" if self.derivable and by_source else "")
+            + f"; spent {tally.credits} credit(s), {tally.cache_hits} answer(s) served from "
+            "the journal"
+        )
+        for check in self.checks:
+            outcome = combine(tally.outcomes.get(check.name, []))
+            yield AssetCheckResult(
+                check_name=check.name,
+                passed=outcome.passed,
+                severity=check.severity,
+                description=outcome.description,
+                metadata={
+                    "checked": outcome.checked,
+                    "failing": MetadataValue.json(outcome.failing[:200]),
+                },
+            )
+        if self.derivable:
+            yield self._sources_check()
+        if tally.failed:
+            raise Failure(
+                _failure_message(
+                    self.source, tally.failed, tally.written, self.economy["journal"].spool
+                ),
+                metadata={
+                    "failed_partitions": MetadataValue.json([f.key for f in tally.failed][:500])
+                },
+            )
+
+    def _sources_check(self) -> AssetCheckResult:
+        """WARN when a source disagreed with the API today (this run's comparisons and the
+        day's), naming the ids and the differences; counts per source in its metadata."""
+        asset = self.source.asset
+        disagreements = disagreements_of(self.engine, clock.today(), asset)
+        agreed = sum(c.agreed for c in self.comparisons)
+        if disagreements:
+            description = (
+                f"{len(disagreements)} derived value(s) disagreed with the API today; that "
+                "source is not used for this asset today (its partitions are paid): "
+                + "; ".join(disagreements[:10])
+            )
+        else:
+            description = (
+                f"every comparison of a derived value with the API agreed ({agreed} this run)"
+            )
+        return AssetCheckResult(
+            check_name=sources_check_name(asset),
+            passed=not disagreements,
+            severity=AssetCheckSeverity.WARN,
+            description=description,
+            metadata={
+                "partitions_by_source": MetadataValue.json(
+                    dict(sorted(self.tally.sources.items()))
+                ),
+                "compared_this_run": len(self.comparisons),
+                "disagreements_today": MetadataValue.json(disagreements[:200]),
+            },
+        )
+
+
+def sources_check_name(asset: str) -> str:
+    return f"{asset}_sources_agree"
 
 
 def run_fetch(
@@ -302,107 +618,20 @@ def run_fetch(
     checks: Sequence[Check],
 ) -> Iterator[AssetCheckResult]:
     """Materialize the run's partitions of `source`; see the module docstring."""
-    keys = [str(k) for k in context.partition_keys]
-    force = config.force_refresh or context.run.tags.get(FORCE_REFRESH_TAG, "") == "true"
-    try:
-        engine = warehouse.engine
-        economy = open_economy(
-            engine,
-            bucket=api.key_fingerprint,
-            rate_per_minute=api.rate_per_minute,
-            run_id=context.run_id,
-            monthly_credit_limit=credit_budget.monthly_credit_limit,
-            credit_reserve=credit_budget.credit_reserve,
-        )
-        plan = plan_partitions(
-            engine,
-            [(source, key) for key in keys],
-            page_size=api.page_size,
-            rate_per_minute=api.rate_per_minute,
-            monthly_credit_limit=credit_budget.monthly_credit_limit,
-            credit_reserve=credit_budget.credit_reserve,
-            force_refresh=force,
-        )
-    except sa.exc.SQLAlchemyError as exc:
-        raise Failure(
-            f"{source.asset}: cannot open the warehouse at {safe_url(warehouse.url)} "
-            f"({type(exc).__name__}). Nothing was requested; check TIKTOK_WAREHOUSE_URL.",
-        ) from None
-    context.log.info(
-        f"{source.asset}: {len(keys)} partition(s); plan: {plan.requests} request(s), "
-        f"{plan.cached} from the journal, {plan.credits} credit(s); "
-        f"{plan.credits_left} credit(s) left this month after it"
+    run = FetchRun(
+        context,
+        api,
+        warehouse,
+        credit_budget,
+        source,
+        shape,
+        checks,
+        keys=[str(k) for k in context.partition_keys],
+        force=config.force_refresh or context.run.tags.get(FORCE_REFRESH_TAG, "") == "true",
     )
-    try:
-        economy["budget"].check_run(plan.credits)
-    except errors.CreditBudgetExceeded as exc:
-        raise Failure(str(exc)) from None
-
-    tally = _RunTally()
-
-    batches = [
-        keys[start : start + WRITE_BATCH_PARTITIONS]
-        for start in range(0, len(keys), WRITE_BATCH_PARTITIONS)
-    ]
-
-    store = functools.partial(_store_batch, context, warehouse, engine, source, shape, checks)
-
-    async def fetch_in_batches() -> None:
-        """Fetch batch n + 1 while batch n is written and reported (in a worker thread)."""
-        if not batches:
-            return
-        async with api.async_client(force_refresh=force, **economy) as client:
-
-            def fetch(batch: list[str]) -> asyncio.Task[list[Fetched]]:
-                return asyncio.ensure_future(
-                    fetch_partitions(client, source, batch, api.max_concurrency)
-                )
-
-            pending = fetch(batches[0])
-            for n in range(len(batches)):
-                results = await pending
-                stopped = any(isinstance(f.error, STOPS_FETCHING) for f in results)
-                fetching_next = not stopped and n + 1 < len(batches)
-                if fetching_next:
-                    pending = fetch(batches[n + 1])
-                try:
-                    await asyncio.to_thread(store, results, tally)
-                except BaseException:
-                    if fetching_next:
-                        # Its answers are being paid for: let them reach the journal first.
-                        await asyncio.wait([pending])
-                    raise
-                if stopped:
-                    tally.failed.extend(
-                        Fetched(key, *split_key(key), error=NotAttempted(key))
-                        for batch in batches[n + 1 :]
-                        for key in batch
-                    )
-                    return
-
-    asyncio.run(fetch_in_batches())
-    context.log.info(
-        f"{source.asset}: wrote {tally.written} partition(s); spent {tally.credits} credit(s), "
-        f"{tally.cache_hits} answer(s) served from the journal"
-    )
-    for check in checks:
-        outcome = combine(tally.outcomes.get(check.name, []))
-        yield AssetCheckResult(
-            check_name=check.name,
-            passed=outcome.passed,
-            severity=check.severity,
-            description=outcome.description,
-            metadata={
-                "checked": outcome.checked,
-                "failing": MetadataValue.json(outcome.failing[:200]),
-            },
-        )
-
-    if tally.failed:
-        raise Failure(
-            _failure_message(source, tally.failed, tally.written, economy["journal"].spool),
-            metadata={"failed_partitions": MetadataValue.json([f.key for f in tally.failed][:500])},
-        )
+    run.open()
+    run.fetch_and_store()
+    yield from run.report()
 
 
 def fetch_asset(
@@ -447,7 +676,22 @@ def fetch_asset(
             check_specs=[
                 AssetCheckSpec(c.name, asset=source.asset, description=c.description)
                 for c in checks
-            ],
+            ]
+            + (
+                [
+                    AssetCheckSpec(
+                        sources_check_name(source.asset),
+                        asset=source.asset,
+                        description=(
+                            "values derived from other answers of the day (shop lists, "
+                            "daily series) agreed with the API's own answers for the "
+                            "sampled partitions (sales equal, revenue within 0.5 % or 0.01)"
+                        ),
+                    )
+                ]
+                if source.asset in SOURCES_OF
+                else []
+            ),
             metadata={
                 "dagster/column_schema": _column_schema(table),
                 "dagster/table_name": table.name,

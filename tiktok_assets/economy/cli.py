@@ -14,6 +14,7 @@ from dagster import DagsterError, DagsterInstance, Definitions
 from tiktok_assets.economy.budget import budget_settings_from_env
 from tiktok_assets.economy.planner import CostPlan, parse_partitions, plan_selection
 from tiktok_assets.economy.ratelimit import rate_per_minute_from_env
+from tiktok_assets.economy.reconcile import reconcile_sample_from_env
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -70,6 +71,7 @@ def plan_command(
         credit_reserve=settings.credit_reserve,
         force_refresh=args.force_refresh,
         max_age=None if args.max_age_hours is None else dt.timedelta(hours=args.max_age_hours),
+        reconcile_sample=reconcile_sample_from_env(),
     )
     return (0 if plan.fits else 1), plan
 

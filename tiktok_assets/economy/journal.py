@@ -12,13 +12,15 @@ The query helpers below are what the budget, the cost planner and the spend asse
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -82,9 +84,43 @@ def _month_bounds(month_of: dt.date) -> tuple[dt.date, dt.date]:
     return first, following
 
 
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """The journal row of a successful answer: where a stored number came from."""
+
+    call_id: int
+    called_at: dt.datetime
+    call_date: dt.date
+
+
+_answers: contextvars.ContextVar[list[Answer] | None] = contextvars.ContextVar(
+    "tiktok_answers", default=None
+)
+
+
+@contextlib.contextmanager
+def collect_answers() -> Iterator[list[Answer]]:
+    """The answers (served or paid) of the requests made in this scope, in order.
+
+    Worker threads started from the scope (`asyncio.to_thread`) append to the same list.
+    """
+    collected: list[Answer] = []
+    token = _answers.set(collected)
+    try:
+        yield collected
+    finally:
+        _answers.reset(token)
+
+
+def _note(answer: Answer) -> None:
+    collected = _answers.get()
+    if collected is not None:
+        collected.append(answer)
+
+
 def _fresh_body_query(request: ApiRequest, freshness: Freshness) -> sa.Select:
     return (
-        sa.select(_c.body)
+        sa.select(_c.body, _c.call_id, _c.called_at, _c.call_date)
         .where(
             _c.route == request.route,
             _c.params == request.params_key,
@@ -131,9 +167,10 @@ class SqlRequestJournal:
         now = self._now()
         freshness = Freshness.at(self.max_age, now=now)
         with self.engine.begin() as conn:
-            body = conn.execute(_fresh_body_query(request, freshness)).scalar_one_or_none()
-            if body is None:
+            found = conn.execute(_fresh_body_query(request, freshness)).first()
+            if found is None:
                 return None
+            body, call_id, called_at, call_date = found
             conn.execute(
                 sa.insert(api_calls).values(
                     route=request.route,
@@ -151,6 +188,7 @@ class SqlRequestJournal:
                     call_date=freshness.today,
                 )
             )
+        _note(Answer(call_id, _utc(called_at), call_date))
         return body
 
     def record(self, call: CallRecord) -> None:
@@ -177,7 +215,7 @@ class SqlRequestJournal:
         }
         try:
             with self.engine.begin() as conn:
-                conn.execute(sa.insert(api_calls).values(**row))
+                inserted = conn.execute(sa.insert(api_calls).values(**row))
         except sa.exc.SQLAlchemyError:
             if self.spool is not None:
                 try:
@@ -185,10 +223,17 @@ class SqlRequestJournal:
                 except OSError as exc:  # the database's error is the one to report
                     log.error("could not keep the answer in %s: %s", self.spool.path, exc)
             raise
+        if call.error is None and call.body is not None:
+            _note(Answer(inserted.inserted_primary_key[0], row["called_at"], row["call_date"]))
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(call)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A timestamp read back from the database, as an aware UTC datetime (SQLite drops zones)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 # -- queries -------------------------------------------------------------------------------

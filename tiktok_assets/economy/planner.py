@@ -31,6 +31,13 @@ from tiktok_assets.api.ids import is_valid_id
 from tiktok_assets.catalog import SOURCES, AssetSource
 from tiktok_assets.economy.budget import BudgetSettings, month_reset_date
 from tiktok_assets.economy.journal import credits_spent, fresh_keys, known_totals
+from tiktok_assets.economy.reconcile import DEFAULT_SAMPLE, Trust, standing
+from tiktok_assets.economy.sources import (
+    SHOP_PRODUCTS,
+    SOURCES_OF,
+    derivations,
+    listed_products,
+)
 from tiktok_assets.partitions import split_key
 
 if TYPE_CHECKING:
@@ -52,6 +59,10 @@ class AssetCost:
     partitions: int
     requests: int
     cached: int
+    derived: int = 0
+    """Partitions answered from lists and daily series of the day: no request."""
+    samples: int = 0
+    """Of the paid requests, those that verify a source before it is trusted."""
 
     @property
     def credits(self) -> int:
@@ -87,6 +98,14 @@ class CostPlan:
         return sum(r.credits for r in self.rows)
 
     @property
+    def derived(self) -> int:
+        return sum(r.derived for r in self.rows)
+
+    @property
+    def samples(self) -> int:
+        return sum(r.samples for r in self.rows)
+
+    @property
     def credits_available(self) -> int:
         """Usable credits left this month before the plan: limit - reserve - spent."""
         return self.monthly_credit_limit - self.credit_reserve - self.spent_this_month
@@ -109,9 +128,20 @@ class CostPlan:
 
     def to_table(self) -> str:
         """A fixed-width table of the plan, for a terminal or a log."""
-        header = ("asset", "partitions", "requests", "cached", "credits")
-        body = [(r.asset, r.partitions, r.requests, r.cached, r.credits) for r in self.rows]
-        total = ("total", self.partitions, self.requests, self.cached, self.credits)
+        header = ("asset", "partitions", "derived", "requests", "cached", "samples", "credits")
+        body = [
+            (r.asset, r.partitions, r.derived, r.requests, r.cached, r.samples, r.credits)
+            for r in self.rows
+        ]
+        total = (
+            "total",
+            self.partitions,
+            self.derived,
+            self.requests,
+            self.cached,
+            self.samples,
+            self.credits,
+        )
         cells = [[v if isinstance(v, str) else f"{v:,}" for v in row] for row in [*body, total]]
         widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(header)]
 
@@ -167,17 +197,29 @@ def plan_partitions(
     credit_reserve: int,
     force_refresh: bool = False,
     max_age: dt.timedelta | None = None,
+    reconcile_sample: int | None = DEFAULT_SAMPLE,
 ) -> CostPlan:
     """The cost of materializing each (asset, partition key) in `items`.
 
-    `page_size` must be the API resource's, since cached pages are matched on it.
+    `page_size` must be the API resource's, since cached pages are matched on it. With
+    `reconcile_sample` (the runs' sample size; None: no derivation), partitions of
+    `product_total` and `product_history` that an answer of the day holds — or will hold once
+    the shop lists and daily series in the same plan are fetched, as the refresh fetches them
+    first — count as derived (free), but for the samples each unverified source still needs.
     """
     settings = BudgetSettings(monthly_credit_limit, credit_reserve)
     items = list(items)
+    today = clock.today()
     routes = {source.endpoint.route for source, _ in items}
     paged_routes = {source.endpoint.route for source, _ in items if source.endpoint.paged}
     totals = known_totals(engine, paged_routes) if paged_routes else {}
     fresh = set() if force_refresh else fresh_keys(engine, routes=routes, max_age=max_age)
+    foreseen = (
+        _foreseen_derivations(engine, items, today)
+        if reconcile_sample is not None and not force_refresh
+        else {}
+    )
+    samples_left: dict[tuple[str, str], int] = {}
     counts: dict[str, list[int]] = {}
     for source, partition_key in items:
         entity_id, period = split_key(partition_key)
@@ -187,11 +229,23 @@ def plan_partitions(
         else:  # refused before any request; the fetch reports it for its partition
             requests = []
         cached = sum((r.route, r.params_key) in fresh for r in requests)
-        row = counts.setdefault(source.asset, [0, 0, 0])
+        row = counts.setdefault(source.asset, [0, 0, 0, 0, 0])
         row[0] += 1
+        derivable = source.endpoint.name in SOURCES_OF and cached < len(requests)
+        origin = foreseen.get((source.endpoint.name, entity_id, period)) if derivable else None
+        if origin is not None:
+            slot = (origin, source.endpoint.name)
+            if slot not in samples_left:
+                st = standing(engine, today, origin, source.endpoint.name, reconcile_sample or 0)
+                samples_left[slot] = -1 if st.trust is Trust.DISTRUSTED else st.needed
+            if samples_left[slot] > 0:
+                samples_left[slot] -= 1
+                row[4] += 1  # paid as a sample
+            elif samples_left[slot] == 0:
+                row[3] += 1
+                continue  # derived: no request
         row[1] += len(requests)
         row[2] += cached
-    today = clock.today()
     return CostPlan(
         rows=tuple(AssetCost(asset, *numbers) for asset, numbers in counts.items()),
         spent_this_month=credits_spent(engine, today),
@@ -200,6 +254,38 @@ def plan_partitions(
         rate_per_minute=rate_per_minute,
         month_resets_on=month_reset_date(today),
     )
+
+
+def _foreseen_derivations(
+    engine: sa.Engine, items: Sequence[tuple[AssetSource, str]], today: dt.date
+) -> dict[tuple[str, str, int], str]:
+    """(asset, product id, period) -> the source expected to answer it: an answer of today
+    already holds it, or a shop list in the same plan will (the refresh fetches the lists in
+    runs before the totals). A daily series in the same plan is not counted: it is fetched
+    in the same run as the partitions it could answer, not before them."""
+    wanted: dict[str, list[tuple[str, str, int]]] = {}
+    lists: set[tuple[str, int]] = set()
+    for source, key in items:
+        entity_id, period = split_key(key)
+        if period is None:
+            continue
+        name = source.endpoint.name
+        if name in SOURCES_OF:
+            wanted.setdefault(name, []).append((key, entity_id, period))
+        if name == "shop_products":
+            lists.add((entity_id, period))
+    if not wanted:
+        return {}
+    listed = listed_products(engine, lists, today)
+    foreseen: dict[tuple[str, str, int], str] = {}
+    for asset, keys in wanted.items():
+        now = derivations(engine, asset, keys, today)
+        for key, entity_id, period in keys:
+            if key in now:
+                foreseen[(asset, entity_id, period)] = now[key].source
+            elif asset == "product_total" and (entity_id, period) in listed:
+                foreseen[(asset, entity_id, period)] = SHOP_PRODUCTS
+    return foreseen
 
 
 def _source_for(key: AssetKey) -> AssetSource | None:
@@ -277,6 +363,7 @@ def plan_selection(
     credit_reserve: int,
     force_refresh: bool = False,
     max_age: dt.timedelta | None = None,
+    reconcile_sample: int | None = DEFAULT_SAMPLE,
 ) -> CostPlan:
     """Plan a selection (`shop_total`, `group:products`, `key:product_*`, ...).
 
@@ -308,4 +395,5 @@ def plan_selection(
         credit_reserve=credit_reserve,
         force_refresh=force_refresh,
         max_age=max_age,
+        reconcile_sample=reconcile_sample,
     )

@@ -14,6 +14,7 @@ from tiktok_assets.economy.budget import (
     MonthlyCreditBudget,
     budget_settings_from_env,
 )
+from tiktok_assets.economy.reconcile import DEFAULT_SAMPLE, SAMPLE_ENV, reconcile_sample_from_env
 
 
 class CreditBudgetResource(ConfigurableResource):
@@ -28,11 +29,25 @@ class CreditBudgetResource(ConfigurableResource):
         description=f"Credits runs must leave unspent, e.g. for manual calls ({RESERVE_ENV}).",
     )
 
+    reconcile_sample: int = Field(
+        default=DEFAULT_SAMPLE,
+        ge=0,
+        description=(
+            "Partitions per source, asset and day paid for and compared before numbers derived "
+            f"from lists and daily series are trusted ({SAMPLE_ENV}); 0 trusts them unchecked."
+        ),
+    )
+
     @classmethod
     def from_env(cls) -> CreditBudgetResource:
-        """The resource as `TIKTOK_MONTHLY_CREDIT_LIMIT` and `TIKTOK_CREDIT_RESERVE` set it."""
+        """The resource as `TIKTOK_MONTHLY_CREDIT_LIMIT`, `TIKTOK_CREDIT_RESERVE` and
+        `TIKTOK_RECONCILE_SAMPLE` set it."""
         s = budget_settings_from_env()
-        return cls(monthly_credit_limit=s.monthly_credit_limit, credit_reserve=s.credit_reserve)
+        return cls(
+            monthly_credit_limit=s.monthly_credit_limit,
+            credit_reserve=s.credit_reserve,
+            reconcile_sample=reconcile_sample_from_env(),
+        )
 
     @property
     def settings(self) -> BudgetSettings:

@@ -209,6 +209,7 @@ def price_batches(
     rate_per_minute: int,
     monthly_credit_limit: int,
     credit_reserve: int,
+    reconcile_sample: int | None = None,
 ) -> list[PricedBatch]:
     """Each batch's cost plan, from ONE planner call (one pass over the request journal).
 
@@ -231,6 +232,7 @@ def price_batches(
         rate_per_minute=rate_per_minute,
         monthly_credit_limit=monthly_credit_limit,
         credit_reserve=credit_reserve,
+        reconcile_sample=reconcile_sample,
     )
     rows: dict[int, list[AssetCost]] = {i: [] for i in range(len(batches))}
     for row in plan.rows:
@@ -269,6 +271,7 @@ def run_request(
     position: tuple[int, int],
     by_job_name: bool,
     run_key_suffix: str = "",
+    extra_tags: dict[str, str] | None = None,
 ) -> RunRequest:
     """The run of one batch: its range tags, who launched it and the plan's tags.
 
@@ -284,6 +287,7 @@ def run_request(
         BATCH_TAG: f"{batch.family.name} {index}/{total}",
         IDS_TAG: str(len(batch.ids)),
         **plan.as_tags(),
+        **(extra_tags or {}),
     }
     run_key = f"{batch.family.name}:{batch.start}...{batch.end}"
     if run_key_suffix:
@@ -294,7 +298,12 @@ def run_request(
 
 
 def run_requests(
-    launch: Launch, *, launched_by: str, by_job_name: bool, run_key_suffix: str = ""
+    launch: Launch,
+    *,
+    launched_by: str,
+    by_job_name: bool,
+    run_key_suffix: str = "",
+    extra_tags: dict[str, str] | None = None,
 ) -> list[RunRequest]:
     """One request per launched batch, numbered within its job."""
     totals: dict[str, int] = {}
@@ -312,6 +321,7 @@ def run_requests(
                 position=(seen[name], totals[name]),
                 by_job_name=by_job_name,
                 run_key_suffix=run_key_suffix,
+                extra_tags=extra_tags,
             )
         )
     return requests
@@ -330,6 +340,8 @@ class Pricing:
     rate_per_minute: int
     monthly_credit_limit: int
     credit_reserve: int
+    reconcile_sample: int | None = None
+    """The runs' sample size: derivable partitions are priced as derived (None: as paid)."""
 
     @classmethod
     def from_resources(
@@ -343,6 +355,7 @@ class Pricing:
             rate_per_minute=api.rate_per_minute,
             monthly_credit_limit=budget.monthly_credit_limit,
             credit_reserve=budget.credit_reserve,
+            reconcile_sample=credit_budget.reconcile_sample,
         )
 
     @property
@@ -357,4 +370,5 @@ class Pricing:
             rate_per_minute=self.rate_per_minute,
             monthly_credit_limit=self.monthly_credit_limit,
             credit_reserve=self.credit_reserve,
+            reconcile_sample=self.reconcile_sample,
         )

@@ -8,6 +8,7 @@ themselves: the daemon applies a `SensorResult`'s partition requests, then its r
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,12 +20,18 @@ from dagster import (
     DagsterInstance,
     MetadataValue,
     RunRequest,
+    RunsFilter,
     SensorResult,
     SkipReason,
 )
 
+from tiktok_assets import clock
+from tiktok_assets.economy.sources import SOURCES_OF
+from tiktok_assets.jobs import JobFamily
 from tiktok_assets.partitions import IDS_BY_ENTITY
 from tiktok_assets.tracking.batches import (
+    BATCH_TAG,
+    LAUNCHED_BY_TAG,
     Batch,
     Launch,
     Pricing,
@@ -47,6 +54,8 @@ from tiktok_assets.tracking.seeds import ENTITIES, read_tracked
 from tiktok_assets.tracking.settings import TrackingSettings
 
 MALFORMED_METADATA_KEY = "tiktok/malformed_ids"
+DAY_TAG = "tiktok/day"
+"""The day (`clock.today()`) a refresh run belongs to."""
 
 
 def tracked_ids(instance: DagsterInstance) -> dict[str, list[str]]:
@@ -208,6 +217,19 @@ def discovery_tick(
     )
 
 
+def derives_from_lists(family: JobFamily) -> bool:
+    """True for the jobs whose partitions the day's shop lists can answer (product totals)."""
+    return any(asset in SOURCES_OF for asset in family.assets)
+
+
+LISTS_JOB = "shop_period_job"
+"""The job that fetches the shop lists (`shop_products`) the product totals derive from."""
+
+
+def fetches_lists(batch: Batch) -> bool:
+    return batch.family.name == LISTS_JOB
+
+
 def refresh_tick(
     instance: DagsterInstance,
     *,
@@ -217,7 +239,13 @@ def refresh_tick(
     log: logging.Logger,
     name: str,
 ) -> list[RunRequest] | SkipReason:
-    """Every tracked id of the jobs the cadence covers, as a few ranged runs that fit the budget."""
+    """Every tracked id of the jobs the cadence covers, as a few ranged runs that fit the budget.
+
+    Lists first: when the tick fetches shop lists, the runs of the jobs those lists can answer
+    (`product_period_job`) are left to `derived_refresh_sensor`, which launches them once the
+    tick's runs have finished, so that their totals are derived from today's lists instead of
+    paid. They are priced with the lists (and the budget kept for them) all the same.
+    """
     cadence = settings.cadence(cadence_name)
     batches = cadence_batches(
         cadence,
@@ -230,4 +258,72 @@ def refresh_tick(
     launch = _launch(batches, pricing, log, name)
     if not launch.launched:
         return SkipReason(f"{name}: {launch.summary()}")
-    return run_requests(launch, launched_by=name, by_job_name=False)
+    later = any(fetches_lists(p.batch) for p in launch.launched)
+    now = Launch(
+        tuple(p for p in launch.launched if not (later and derives_from_lists(p.batch.family))),
+        launch.deferred,
+        launch.credits_available,
+    )
+    if later:
+        log.info(
+            f"{name}: {len(launch.launched) - len(now.launched)} run(s) of product totals wait "
+            "for this tick's list runs (derived_refresh_sensor launches them after)"
+        )
+    return run_requests(
+        now, launched_by=name, by_job_name=False, extra_tags={DAY_TAG: clock.today().isoformat()}
+    )
+
+
+def derived_refresh_tick(
+    instance: DagsterInstance,
+    cursor: str | None,
+    *,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    log: logging.Logger,
+    name: str = "derived_refresh_sensor",
+) -> SensorResult:
+    """After a refresh schedule's runs of the day have all finished, launch the product-total
+    runs it left for later (once per cadence and day; the cursor remembers the day)."""
+    today = clock.today().isoformat()
+    done: dict[str, str] = json.loads(cursor) if cursor else {}
+    requests: list[RunRequest] = []
+    waiting: list[str] = []
+    for cadence in settings.cadences:
+        if done.get(cadence.name) == today:
+            continue
+        records = instance.get_run_records(
+            RunsFilter(tags={LAUNCHED_BY_TAG: cadence.schedule_name, DAY_TAG: today})
+        )
+        if not any(r.dagster_run.tags.get(BATCH_TAG, "").startswith(LISTS_JOB) for r in records):
+            continue  # no list runs today: the schedule launched its totals itself, or did not tick
+        unfinished = [r for r in records if not r.dagster_run.is_finished]
+        if unfinished:
+            waiting.append(f"{cadence.schedule_name} ({len(unfinished)} run(s) still going)")
+            continue
+        batches = [
+            b
+            for b in cadence_batches(
+                cadence,
+                tracked_ids(instance),
+                chunk_ids=settings.chunk_ids,
+                max_runs=settings.max_runs_per_job,
+            )
+            if derives_from_lists(b.family)
+        ]
+        done[cadence.name] = today
+        if not batches:
+            continue
+        launch = _launch(batches, pricing, log, name)
+        requests += run_requests(
+            launch,
+            launched_by=name,
+            by_job_name=True,
+            run_key_suffix=f"{cadence.name}@{today}",
+            extra_tags={DAY_TAG: today},
+        )
+    new_cursor = json.dumps(done, sort_keys=True)
+    if not requests:
+        reason = f"{name}: waiting for {', '.join(waiting)}" if waiting else f"{name}: nothing due"
+        return SensorResult(skip_reason=reason, cursor=new_cursor)
+    return SensorResult(run_requests=requests, cursor=new_cursor)

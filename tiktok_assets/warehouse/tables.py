@@ -100,6 +100,18 @@ product_detail = sa.Table(
     *_stamps(),
 )
 
+
+def _provenance() -> list[sa.Column]:
+    """Where a derivable row's numbers came from: `source` is `api` (its own answer),
+    `shop_products` (a shop's list of the day) or `product_history` (a daily series of the
+    day); `source_call_id` is the `api_calls` row of that answer (null on rows written
+    before provenance was kept)."""
+    return [
+        sa.Column("source", sa.String(20), nullable=False, server_default="api"),
+        sa.Column("source_call_id", sa.BigInteger),
+    ]
+
+
 product_total = sa.Table(
     "product_total",
     metadata,
@@ -110,6 +122,7 @@ product_total = sa.Table(
     sa.Column("sales", sa.BigInteger),
     sa.Column("avg_price", sa.Float),
     *_stamps(),
+    *_provenance(),
 )
 
 product_history = sa.Table(
@@ -120,6 +133,7 @@ product_history = sa.Table(
     sa.Column("revenue", sa.Float),
     sa.Column("sales", sa.BigInteger),
     sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    *_provenance(),
 )
 
 creator_total = sa.Table(
@@ -200,6 +214,27 @@ rate_limit_slots = sa.Table(
     sa.Column("taken_at", sa.Float, nullable=False),
 )
 """Per key bucket, the send times of its last `rate` requests (a shared sliding window)."""
+
+source_reconciliation = sa.Table(
+    "source_reconciliation",
+    metadata,
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("source", sa.String(20), primary_key=True),
+    sa.Column("asset", sa.String(40), primary_key=True),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("period", sa.Integer, primary_key=True),
+    sa.Column("derived_revenue", sa.Float),
+    sa.Column("derived_sales", sa.BigInteger),
+    sa.Column("fetched_revenue", sa.Float),
+    sa.Column("fetched_sales", sa.BigInteger),
+    sa.Column("agreed", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("derived_call_id", sa.BigInteger),
+    sa.Column("fetched_call_id", sa.BigInteger),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""One comparison of a derived partition with the API's own answer for it, on one day: a
+source is used for an asset on a day only after a sample of such comparisons agreed."""
 
 SNAPSHOT_TABLES = {
     t.name: t

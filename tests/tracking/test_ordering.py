@@ -1,0 +1,80 @@
+"""Lists first: a refresh that fetches shop lists leaves the product totals to
+`derived_refresh_sensor`, which launches them once the day's list runs have finished (once per
+schedule and day), so the totals are derived from today's lists instead of paid."""
+
+from __future__ import annotations
+
+import json
+
+from dagster import DagsterInstance, DagsterRunStatus, Definitions, build_schedule_context
+from dagster._core.test_utils import create_run_for_test
+
+from tests.conftest import TODAY
+from tests.tracking.support import family_of, keys_of, tick
+from tiktok_assets.schedules import daily_refresh_schedule
+from tiktok_assets.sensors import derived_refresh_sensor
+from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
+from tiktok_assets.tracking.ticks import DAY_TAG
+
+
+def _daily(instance: DagsterInstance, defs: Definitions, res: dict):
+    with build_schedule_context(
+        instance=instance, resources=res, repository_def=defs.get_repository_def()
+    ) as context:
+        return list(daily_refresh_schedule.evaluate_tick(context).run_requests or [])
+
+
+def _record(instance: DagsterInstance, requests, status: DagsterRunStatus) -> list[str]:
+    """What the daemon would do with the schedule's requests: runs, here in `status`."""
+    return [
+        create_run_for_test(instance, job_name="__ASSET_JOB", tags=r.tags, status=status).run_id
+        for r in requests
+    ]
+
+
+def test_the_totals_wait_for_the_days_list_runs(
+    instance: DagsterInstance, defs: Definitions, res: dict
+) -> None:
+    instance.add_dynamic_partitions("shop_ids", ["11", "12"])
+    instance.add_dynamic_partitions("product_ids", ["21", "22", "23"])
+    scheduled = _daily(instance, defs, res)
+    assert "product_period_job" not in {family_of(r).name for r in scheduled}
+    assert {r.tags[DAY_TAG] for r in scheduled} == {TODAY.isoformat()}
+
+    run_ids = _record(instance, scheduled, DagsterRunStatus.STARTED)
+    waiting = tick(derived_refresh_sensor, instance, defs, res)
+    assert not waiting.run_requests
+    assert "waiting for daily_refresh_schedule" in (waiting.skip_message or "")
+
+    for run_id in run_ids:
+        instance.report_run_failed(instance.get_run_by_id(run_id))  # finished, either way
+    launched = tick(derived_refresh_sensor, instance, defs, res, cursor=waiting.cursor)
+    requests = list(launched.run_requests or [])
+    assert requests and {r.job_name for r in requests} == {"product_period_job"}
+    assert sorted(k for r in requests for k in keys_of(r, instance)) == sorted(
+        f"{i}|{p}" for i in ("21", "22", "23") for p in (1, 7)
+    )
+    assert {r.tags[LAUNCHED_BY_TAG] for r in requests} == {"derived_refresh_sensor"}
+    assert json.loads(launched.cursor or "{}") == {"daily": TODAY.isoformat()}
+
+    again = tick(derived_refresh_sensor, instance, defs, res, cursor=launched.cursor)
+    assert not again.run_requests  # once per schedule and day
+
+
+def test_without_lists_the_schedule_launches_the_totals_itself(
+    instance: DagsterInstance, defs: Definitions, res: dict
+) -> None:
+    instance.add_dynamic_partitions("product_ids", ["21", "22"])
+    scheduled = _daily(instance, defs, res)
+    assert "product_period_job" in {family_of(r).name for r in scheduled}
+    _record(instance, scheduled, DagsterRunStatus.SUCCESS)
+    data = tick(derived_refresh_sensor, instance, defs, res)
+    assert not data.run_requests
+
+
+def test_nothing_scheduled_today_launches_nothing(
+    instance: DagsterInstance, defs: Definitions, res: dict
+) -> None:
+    instance.add_dynamic_partitions("product_ids", ["21"])
+    data = tick(derived_refresh_sensor, instance, defs, res)
+    assert not data.run_requests and "nothing due" in (data.skip_message or "")
