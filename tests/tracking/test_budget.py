@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_assets.tracking.budget import monthly_requests_per_id, projection
+from tiktok_assets.tracking.budget import (
+    monthly_cost_of_a_listed_product,
+    monthly_requests_per_id,
+    projection,
+)
 from tiktok_assets.tracking.settings import TrackingSettings
 
 CADENCES = TrackingSettings().cadences
@@ -47,3 +51,20 @@ def test_over_budget_allows_nothing_and_share_zero_disables_the_rule() -> None:
     assert not off.over and off.allowance("product") is None
     half = projection(counts, CADENCES, usable_credits=400_000, budget_share=0.5)
     assert half.ceiling == 200_000
+
+
+def test_a_listed_product_costs_its_share_of_the_list_not_four_totals() -> None:
+    # Its totals (2 periods daily, 2 weekly) are derived; it pays 1/50 of a list page per
+    # period and refresh, plus its profile and daily series like any product.
+    listed = monthly_cost_of_a_listed_product(CADENCES)
+    expected = 30.44 * 3 + 4.35 * 2 + (30.44 * 2 + 4.35 * 2) / 50
+    assert listed == pytest.approx(expected, rel=0.01)
+    full = monthly_requests_per_id("product", CADENCES)
+    assert listed < 0.6 * full
+    counts = {"shop": 1, "product": 100, "creator": 0, "video": 0}
+    plain = projection(counts, CADENCES, usable_credits=20_000, budget_share=1.0)
+    on_lists = projection(counts, CADENCES, usable_credits=20_000, budget_share=1.0, listed=100)
+    assert on_lists.monthly_credits == pytest.approx(plain.monthly_credits - 100 * (full - listed))
+    assert on_lists.credits_left() == pytest.approx(20_000 - on_lists.monthly_credits)
+    # What 20,000 credits keep: 117 products paid per partition, 197 on tracked shop lists.
+    assert int(20_000 // full) == 117 and int(20_000 // listed) == 197

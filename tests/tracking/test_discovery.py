@@ -153,3 +153,18 @@ def test_find_ids_reads_video_details_and_vendor_extensions(warehouse_url: str) 
     )
     event = ListEvent(listed, 3, "9|30", "9", 30, DAY)
     assert find_ids(wh.engine, listed, [event], top_n=5)[0].values == ("6", "7", "8")
+
+
+def test_selector_prices_each_id_at_its_own_cost() -> None:
+    listed = {"1", "2", "3"}
+    s = Selector(
+        tracked=set(),
+        cursors={},
+        cap=10,
+        allowance=250.0,
+        cost_of=lambda i: 100.0 if i in listed else 170.0,
+    )
+    assert s.offer(found(1, "1", "9", "2", "3"))
+    # "1" (100) fits, "9" (170) would pass 250, "2" (100) fits, "3" would pass it too.
+    assert s.new_ids == ["1", "2"] and s.over_budget == ["9", "3"]
+    assert s.spent == 200.0

@@ -337,3 +337,25 @@ def test_no_tracked_file_skips(
     tracked_file.write_text("shops: []\n")
     data = tick(tracked_ids_sensor, instance, defs, res)
     assert "all 0 id(s) are already tracked" in (data.skip_message or "")
+
+
+def test_products_on_a_tracked_shops_list_are_priced_at_their_marginal_cost(
+    sim: RunningSim,
+    instance: DagsterInstance,
+    warehouse_url: str,
+    today: dt.date,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 600 credits a month: the shop costs ~170, leaving ~430: two products at ~170 each, but
+    # four at ~101, their totals being derived from the shop's list.
+    monkeypatch.setenv("TIKTOK_DISCOVERY_TOP_N", "10")
+    res = make_resources(sim, warehouse_url, credit_limit=600)
+    defs = make_defs(res)
+    shop = sim.world.shop_ids()[0]
+    instance.add_dynamic_partitions("shop_ids", [shop])
+    landed = materialize(
+        [shop_products], partition_key=f"{shop}|30", resources=res, instance=instance
+    )
+    assert landed.success
+    data = tick(product_discovery_sensor, instance, defs, res)
+    assert len(added(data)) == 4

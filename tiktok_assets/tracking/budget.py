@@ -3,8 +3,10 @@
 Refreshing one tracked id costs, per month, one request per asset partition each schedule
 tick refreshes (list routes: at least one page), times the ticks of its cadence in a month.
 With the defaults (daily: periods 1 and 7 and the profiles; weekly: 30 and 90) that is
-about 170 credits a month per shop or product, 140 per creator and 96 per video, so the
-vendor's 20,000 credits keep roughly 120 products fresh.
+about 170 credits a month per shop or product, 140 per creator and 96 per video. A product
+on a tracked shop's list costs its real marginal cost instead: its totals are derived from
+the list (see `economy.sources`), so it costs its share of the list's pages (1/50 page per
+period and refresh) and its profile and daily series, about 101 credits a month.
 
 Discovery adds an id only while the projected monthly cost of the whole tracked set stays
 under `TIKTOK_DISCOVERY_BUDGET_SHARE` (default 1.0) of the usable monthly credits
@@ -21,9 +23,15 @@ from collections.abc import Mapping, Sequence
 from tiktok_assets.jobs import families_of
 from tiktok_assets.tracking.settings import Cadence
 
+LIST_PAGE_SIZE = 50
+"""Products on one page of a shop's list: a listed product's share of a list is 1/50 page."""
 
-def monthly_requests_per_id(entity: str, cadences: Sequence[Cadence]) -> float:
-    """Requests a month that refreshing one id of `entity` takes (one page per list)."""
+
+def monthly_requests_per_id(
+    entity: str, cadences: Sequence[Cadence], *, derived: Sequence[str] = ()
+) -> float:
+    """Requests a month that refreshing one id of `entity` takes (one page per list);
+    the assets in `derived` cost nothing (their numbers come from the day's lists)."""
     total = 0.0
     for cadence in cadences:
         per_tick = 0
@@ -32,9 +40,24 @@ def monthly_requests_per_id(entity: str, cadences: Sequence[Cadence]) -> float:
                 partitions = len(set(cadence.periods) & set(family.periods))
             else:
                 partitions = 1 if cadence.details else 0
-            per_tick += partitions * len(family.assets)
+            per_tick += partitions * len([a for a in family.assets if a not in derived])
         total += per_tick * cadence.runs_per_month
     return total
+
+
+def monthly_cost_of_a_listed_product(cadences: Sequence[Cadence]) -> float:
+    """A product on a tracked shop's list: its totals derived from the list, its share of the
+    list's pages (1/50 per period and refresh), and the rest as any product."""
+    list_share = sum(
+        len(set(cadence.periods) & set(LISTED_PERIODS)) / LIST_PAGE_SIZE * cadence.runs_per_month
+        for cadence in cadences
+    )
+    return monthly_requests_per_id("product", cadences, derived=DERIVED_FROM_LISTS) + list_share
+
+
+DERIVED_FROM_LISTS = ("product_total",)
+"""Assets whose partitions a tracked shop's list answers (see `economy.sources`)."""
+LISTED_PERIODS = (1, 7, 30, 90)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,10 +68,20 @@ class Projection:
     per_id: Mapping[str, float]
     ceiling: float | None
     """Credits a month the tracked set may cost (None: no rule)."""
+    listed: int = 0
+    """Tracked products on a tracked shop's list (they cost `listed_cost` each)."""
+    listed_cost: float = 0.0
 
     @property
     def monthly_credits(self) -> float:
-        return sum(self.counts.get(e, 0) * cost for e, cost in self.per_id.items())
+        full = sum(self.counts.get(e, 0) * cost for e, cost in self.per_id.items())
+        return full - self.listed * (self.per_id.get("product", 0.0) - self.listed_cost)
+
+    def credits_left(self) -> float | None:
+        """Monthly credits the ceiling leaves for new ids (None: no rule)."""
+        if self.ceiling is None:
+            return None
+        return max(0.0, self.ceiling - self.monthly_credits)
 
     @property
     def over(self) -> bool:
@@ -78,8 +111,12 @@ def projection(
     *,
     usable_credits: int,
     budget_share: float,
+    listed: int = 0,
 ) -> Projection:
-    """The projection for `counts` tracked ids per entity."""
+    """The projection for `counts` tracked ids per entity, `listed` of the products on a
+    tracked shop's list."""
     per_id = {e: monthly_requests_per_id(e, cadences) for e in counts}
     ceiling = None if budget_share <= 0 else budget_share * usable_credits
-    return Projection(dict(counts), per_id, ceiling)
+    return Projection(
+        dict(counts), per_id, ceiling, listed, monthly_cost_of_a_listed_product(cadences)
+    )

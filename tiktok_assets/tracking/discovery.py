@@ -11,7 +11,9 @@ to a `Selector`, which applies the rules:
 - malformed ids (not 1 to 20 digits) are skipped and reported, never added;
 - at most `TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK` new ids per tick: the cursor stops before
   the first materialization not fully taken, which the next tick reads again;
-- past the budget's allowance (see `tracking.budget`) ids are dropped and counted; the
+- past the budget's allowance (see `tracking.budget`; each id priced at its own monthly
+  cost: a product on a tracked shop's list costs less, its totals being derived) ids are
+  dropped and counted; the
   cursor moves on (a later refresh of the list offers them again).
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -238,12 +240,17 @@ class Selector:
         tracked: Collection[str],
         cursors: Mapping[str, int],
         cap: int,
-        allowance: int | None,
+        allowance: float | None,
+        cost_of: Callable[[str], float] | None = None,
     ) -> None:
+        """`allowance`: what new ids may cost in all (None: no limit); each id costs
+        `cost_of(id)` (default 1: the allowance is then a number of ids)."""
         self.tracked = tracked
         self.cursors = dict(cursors)
         self.cap = cap
         self.allowance = allowance
+        self.cost_of = cost_of or (lambda _: 1.0)
+        self.spent = 0.0
         self.new_ids: list[str] = []
         self._picked: set[str] = set()
         self.malformed: list[Malformed] = []
@@ -266,7 +273,8 @@ class Selector:
             entity_id: str = value  # type: ignore[assignment]
             if entity_id in self.tracked or entity_id in self._picked:
                 continue
-            if self.allowance is not None and len(self.new_ids) >= self.allowance:
+            cost = self.cost_of(entity_id)
+            if self.allowance is not None and self.spent + cost > self.allowance + 1e-9:
                 if entity_id not in self._over:
                     self._over.add(entity_id)
                     self.over_budget.append(entity_id)
@@ -276,6 +284,7 @@ class Selector:
                 return False
             self.new_ids.append(entity_id)
             self._picked.add(entity_id)
+            self.spent += cost
             taken += 1
         self.events_read += 1
         if taken:

@@ -26,7 +26,7 @@ from dagster import (
 )
 
 from tiktok_assets import clock
-from tiktok_assets.economy.sources import SOURCES_OF
+from tiktok_assets.economy.sources import SOURCES_OF, listed_products
 from tiktok_assets.jobs import JobFamily
 from tiktok_assets.partitions import IDS_BY_ENTITY
 from tiktok_assets.tracking.batches import (
@@ -40,7 +40,7 @@ from tiktok_assets.tracking.batches import (
     fit_budget,
     run_requests,
 )
-from tiktok_assets.tracking.budget import projection
+from tiktok_assets.tracking.budget import LISTED_PERIODS, projection
 from tiktok_assets.tracking.discovery import (
     Feed,
     Malformed,
@@ -167,17 +167,21 @@ def discovery_tick(
     """Add the `entity` ids named by the feeds' new materializations (see `discovery`)."""
     cursors = parse_cursor(cursor)
     tracked = tracked_ids(instance)
+    listed = _listed_products(pricing, tracked)
     outlook = projection(
         {e: len(v) for e, v in tracked.items()},
         settings.cadences,
         usable_credits=pricing.usable_credits,
         budget_share=settings.budget_share,
+        listed=len(listed & set(tracked["product"])),
     )
+    full_cost = outlook.per_id.get(entity, 0.0)
     selector = Selector(
         tracked=set(tracked[entity]),
         cursors=cursors,
         cap=settings.max_new_ids_per_tick,
-        allowance=outlook.allowance(entity),
+        allowance=outlook.credits_left() if full_cost > 0 else None,
+        cost_of=lambda i: outlook.listed_cost if i in listed else full_cost,
     )
     for feed in feeds:
         if selector.capped:
@@ -228,6 +232,15 @@ LISTS_JOB = "shop_period_job"
 
 def fetches_lists(batch: Batch) -> bool:
     return batch.family.name == LISTS_JOB
+
+
+def _listed_products(pricing: Pricing, tracked: dict[str, list[str]]) -> set[str]:
+    """Products on the newest known lists of the tracked shops (their totals are derived);
+    none when derivation is off for pricing."""
+    if pricing.reconcile_sample is None or not tracked.get("shop"):
+        return set()
+    lists = [(shop, period) for shop in tracked["shop"] for period in LISTED_PERIODS]
+    return {pid for pid, _ in listed_products(pricing.engine, lists, clock.today())}
 
 
 def refresh_tick(
