@@ -102,6 +102,20 @@ def _date_pin_survives() -> Iterator[None]:
 
 
 POSTGRES_URL = os.environ.get("TIKTOK_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("TIKTOK_TEST_REQUIRE_POSTGRES", "") not in ("", "0")
+"""Set by `.ci/run`: the PostgreSQL variants then fail, never skip, without a server."""
+
+
+def require_postgres() -> None:
+    """Skip a PostgreSQL test without a server, or fail it when CI requires one."""
+    if POSTGRES_URL:
+        return
+    if REQUIRE_POSTGRES:
+        pytest.fail(
+            "TIKTOK_TEST_REQUIRE_POSTGRES is set (CI) but TIKTOK_TEST_POSTGRES_URL is not: "
+            "no PostgreSQL answered at 127.0.0.1:5432"
+        )
+    pytest.skip("TIKTOK_TEST_POSTGRES_URL is not set (no PostgreSQL for this run)")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,8 +125,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
         dispose_all()
         return
-    if not POSTGRES_URL:
-        pytest.skip("TIKTOK_TEST_POSTGRES_URL is not set (no PostgreSQL for this run)")
+    require_postgres()
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:

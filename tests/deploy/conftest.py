@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, require_postgres
 from tiktok_assets.warehouse.engine import dispose_all
 
 
@@ -45,8 +45,8 @@ def _admin(server: URL) -> sa.Engine:
 @pytest.fixture
 def postgres_databases() -> Iterator[PostgresDatabases]:
     """Fresh databases, dropped afterwards (connections left behind are terminated)."""
-    if not POSTGRES_URL:
-        pytest.skip("TIKTOK_TEST_POSTGRES_URL is not set (no PostgreSQL for this run)")
+    require_postgres()
+    assert POSTGRES_URL
     server = make_url(POSTGRES_URL)
     suffix = uuid.uuid4().hex[:10]
     dbs = PostgresDatabases(server, f"tk_dagster_{suffix}", f"tk_warehouse_{suffix}")

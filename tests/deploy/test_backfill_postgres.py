@@ -104,7 +104,6 @@ def _step_failures(instance: DagsterInstance) -> str:
 
 @pytest.mark.e2e
 @pytest.mark.postgres
-@pytest.mark.timeout(360)
 def test_a_200_partition_backfill_lands_in_the_postgres_warehouse(
     sim: RunningSim,
     postgres_databases: PostgresDatabases,

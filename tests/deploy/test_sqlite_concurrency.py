@@ -31,7 +31,6 @@ def _ranges(ids: list[str]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.e2e
-@pytest.mark.timeout(180)
 def test_four_runs_write_one_sqlite_warehouse_at_once(sim: RunningSim, tmp_path: Path) -> None:
     # Slow answers keep every run fetching (and journaling each request) for seconds.
     sim.configure(latency_ms=150)

@@ -161,7 +161,8 @@ def test_refreshes_before_refusing(engine: sa.Engine, day: Day) -> None:
     _paid(budget, journal, 2)
     with engine.begin() as conn:  # spend corrected by hand (e.g. a test row removed)
         conn.exec_driver_sql("DELETE FROM api_calls")
-    budget.ensure_available(REQUEST)
+    budget.ensure_available(REQUEST)  # would refuse without re-reading the journal
+    assert budget.spent() == 1  # the new reservation only
 
 
 def test_check_run(engine: sa.Engine, day: Day) -> None:
