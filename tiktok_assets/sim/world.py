@@ -98,6 +98,11 @@ def period_window(period: int, today: dt.date) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=period), today - dt.timedelta(days=1)
 
 
+def _check_as_of(day: dt.date, as_of: dt.date | None) -> None:
+    if as_of is not None and as_of <= day:
+        raise ValueError(f"data of {day} is answered from the day after it on, not on {as_of}")
+
+
 def check_list_lag(days: int) -> int:
     """`days` if it is a valid `list_lag_days` (`ValueError` naming the field otherwise)."""
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_LIST_LAG_DAYS:
@@ -411,8 +416,9 @@ class World:
         self, product_id: str, day: dt.date, as_of: dt.date | None = None
     ) -> tuple[int, int]:
         """`(sales, revenue)` of a product on one date: the final values, or as answered on
-        day `as_of` (provisional for up to `SETTLE_DAYS` days after `day` when living)."""
+        day `as_of` (after `day`; provisional for up to `SETTLE_DAYS` days when living)."""
         self.product(product_id)
+        _check_as_of(day, as_of)
         if self._living is None:
             sales, revenue = daily(lambda b: self._product_block(product_id, b), day.toordinal(), 2)
             return sales, revenue
@@ -423,7 +429,10 @@ class World:
         self, creator_id: str, product_id: str, day: dt.date, as_of: dt.date | None = None
     ) -> tuple[int, int]:
         """`(sales, revenue)` credited to a creator for one product on one date: the final
-        values, or as answered on day `as_of`."""
+        values, or as answered on day `as_of` (after `day`). `KeyError` if the creator never
+        promotes the product."""
+        self.link_start(creator_id, product_id)
+        _check_as_of(day, as_of)
         index = self.creator(creator_id).product_ids.index(product_id)
         if self._living is None:
             sales, revenue = daily(
