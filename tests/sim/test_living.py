@@ -29,13 +29,17 @@ periods = st.sampled_from([1, 7, 30, 90])
 shop_ids = st.sampled_from(LIVING.shop_ids())
 product_ids = st.sampled_from(LIVING.product_ids())
 creator_ids = st.sampled_from(LIVING.creator_ids())
-BIG = {"shops": 50, "products_per_shop": (80, 150), "creators": 400, "videos": 2000}
+
+
+def _benchmark_world() -> World:
+    """A benchmark-sized living world: 50 shops of 80-150 products, 400 creators."""
+    return World(shops=50, products_per_shop=(80, 150), creators=400, videos=2000, market="living")
 
 
 @pytest.fixture(scope="module")
 def market() -> World:
-    """A benchmark-sized living world: 50 shops of 80-150 products."""
-    return World(**BIG, market="living")  # type: ignore[arg-type]
+    """The benchmark-sized world, shared by a module."""
+    return _benchmark_world()
 
 
 def _dates(first: dt.date, last: dt.date) -> Iterator[dt.date]:
@@ -112,7 +116,7 @@ def test_another_process_gives_the_same_answers() -> None:
         env={"PYTHONHASHSEED": "12345", "PATH": ""},
     ).stdout
     pids = LIVING.launched_products(TODAY)[::15]
-    expected = [LIVING.product_history(p, 90, TODAY) for p in pids]
+    expected: list[Any] = [LIVING.product_history(p, 90, TODAY) for p in pids]
     expected += [LIVING.price_on(p, TODAY) for p in pids]
     assert json.loads(out) == expected
 
@@ -499,11 +503,14 @@ def test_corrections_keep_lists_and_totals_together() -> None:
 
 
 def test_a_benchmark_sized_world_builds_and_answers_fast() -> None:
+    """Bounds far above what the simulator takes alone (0.4 s to build, 30 ms for a cold
+    period-90 list of 150 products, 3 ms the next day): a guard against losing the block
+    design, loose enough for a machine busy with the rest of the suite."""
     started = time.perf_counter()
-    world = World(**BIG, market="living")  # type: ignore[arg-type]
+    world = _benchmark_world()
     built = time.perf_counter() - started
     assert 5000 <= len(world.product_ids()) <= 7500
-    assert built < 5.0
+    assert built < 10.0
     day = GROWTH_TO + 10 * DAY  # every product on sale
     sid = max(world.shop_ids(), key=lambda s: len(world.products_of_shop(s)))
     assert len(world.products_of_shop(sid, day)) >= 140
@@ -514,5 +521,5 @@ def test_a_benchmark_sized_world_builds_and_answers_fast() -> None:
     rows = world.shop_products(sid, 90, day + DAY)
     next_day = time.perf_counter() - started
     assert len(rows) == len(world.products_of_shop(sid))
-    assert cold < 1.0
-    assert next_day < 0.1
+    assert cold < 2.0
+    assert next_day < 0.5

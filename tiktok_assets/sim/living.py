@@ -350,14 +350,19 @@ class LivingMarket:
             for event in self.price_events(product_id, earlier)
             if event.kind == "promo" and event.day.toordinal() >= launch
         ]
-        prices = array("d")
-        j = 0
-        for ordinal in range(block * BLOCK, (block + 1) * BLOCK):
-            while j < len(lasting) and lasting[j][0] <= ordinal:
-                factor = _step(factor, lasting[j][1])
-                j += 1
-            cut = max((c for start, end, c in promos if start <= ordinal <= end), default=0.0)
-            prices.append(round(base * factor * (1.0 - cut), 2))
+        first = block * BLOCK
+        cuts = [0.0] * BLOCK
+        for start, end, cut in promos:
+            for i in range(max(start - first, 0), min(end - first + 1, BLOCK)):
+                cuts[i] = max(cuts[i], cut)
+        factors = [factor] * BLOCK
+        for ordinal, event in lasting:
+            factor = _step(factor, event)
+            i = ordinal - first
+            factors[i:] = [factor] * (BLOCK - i)
+        prices = array(
+            "d", [round(base * f * (1.0 - c), 2) for f, c in zip(factors, cuts, strict=True)]
+        )
         self._prices[key] = prices
         return prices
 
@@ -374,25 +379,30 @@ class LivingMarket:
         if cums is not None:
             return cums
         p = self._products[product_id]
-        life = self.lifecycles[product_id]
         first = block * BLOCK
-        levels = life.levels(first, BLOCK)
-        prices = self.prices(product_id, block)
-        rng = random.Random(mix(self.seed, "sales", product_id, block))
+        levels = self.lifecycles[product_id].levels(first, BLOCK)
         cums = new_cums(2)
         cum_sales, cum_revenue = cums
+        if not any(levels):  # before launch or after death: no sales at all
+            cum_sales.extend([0] * BLOCK)
+            cum_revenue.extend([0] * BLOCK)
+            self._blocks[key] = cums
+            return cums
+        prices = self.prices(product_id, block)
+        random_unit = random.Random(mix(self.seed, "sales", product_id, block)).random
+        base, weekly, zero_prob = p.base, p.weekly, p.zero_prob
+        amp, phase, sin = p.season_amp, p.season_phase, math.sin
         sales_total = revenue_total = 0
-        for i, ordinal in enumerate(range(first, first + BLOCK)):
-            skip, noise = rng.random(), rng.random()
+        for i in range(BLOCK):
+            skip, noise = random_unit(), random_unit()
             level = levels[i]
-            if level <= 0.0 or skip < p.zero_prob:
-                sales = 0
-            else:
-                season = 1.0 + p.season_amp * math.sin(ordinal / 58.1 + p.season_phase)
-                mean = p.base * p.weekly[(ordinal - 1) % 7] * season * level
-                sales = int(mean * (0.6 + 0.8 * noise))
-            sales_total += sales
-            revenue_total += round(sales * prices[i])
+            if level > 0.0 and skip >= zero_prob:
+                ordinal = first + i
+                season = 1.0 + amp * sin(ordinal / 58.1 + phase)
+                sales = int(base * weekly[(ordinal - 1) % 7] * season * level * (0.6 + 0.8 * noise))
+                if sales:
+                    sales_total += sales
+                    revenue_total += round(sales * prices[i])
             cum_sales.append(sales_total)
             cum_revenue.append(revenue_total)
         self._blocks[key] = cums

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tiktok_assets.sim.entities import Creator, Product, Shop, Video
 from tiktok_assets.sim.living import MARKETS, Lifecycle, LivingMarket
 from tiktok_assets.sim.seeds import mix
-from tiktok_assets.sim.series import BLOCK, daily, new_cums, window_sum
+from tiktok_assets.sim.series import BLOCK, Blocks, daily, new_cums, window_sum
 
 if TYPE_CHECKING:
     from tiktok_assets.sim.config import SimConfig
@@ -568,11 +568,13 @@ class World:
         rows = []
         for index, pid in enumerate(creator.product_ids):
             p = self._products[pid]
-            sales, revenue = window_sum(
-                lambda b, i=index: self._creator_block(creator_id, i, b), first, last, 2
-            )
+            blocks = self._creator_blocks(creator_id, index)
+            sales, revenue = window_sum(blocks, first, last, 2)
             rows.append((pid, p.title, p.price, revenue, sales))
         return tuple(rows)
+
+    def _creator_blocks(self, creator_id: str, index: int) -> Blocks:
+        return lambda b: self._creator_block(creator_id, index, b)
 
     def _compute_living_shop_rows(
         self, shop_id: str, period: int, today: int, lag: int
