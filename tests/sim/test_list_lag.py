@@ -86,3 +86,6 @@ def test_lag_can_change_on_a_built_world() -> None:
     assert lagged != before
     world.list_lag_days = 0
     assert world.shop_products(sid, 7, TODAY) == before
+    with pytest.raises(ValueError, match="list_lag_days"):
+        world.list_lag_days = -3
+    assert world.list_lag_days == 0

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tiktok_assets.sim.living import Market
 from tiktok_assets.sim.world import check_list_lag, check_market
 
 ROUTE_GROUPS: tuple[str, ...] = ("shops", "products", "creators", "videos", "credits")
@@ -55,7 +56,7 @@ class SimConfig:
     extra_fields: bool = False
     drop_optional_fields: bool = False
     max_page_limit: int = 50
-    market: str = "static"
+    market: Market = "static"
     list_lag_days: int = 0
 
     def __post_init__(self) -> None:

@@ -31,13 +31,16 @@ import random
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from tiktok_assets.sim.entities import Creator, Product, Video
 from tiktok_assets.sim.seeds import mix, unit
 from tiktok_assets.sim.series import BLOCK, Blocks, daily, new_cums, window_sum
 
-MARKETS: tuple[str, ...] = ("static", "living")
-"""`static`: every entity exists forever, prices never change, values are final at once."""
+Market = Literal["static", "living"]
+"""`static`: every entity exists forever, prices never change, values are final at once;
+`living`: this module's model."""
+MARKETS: tuple[Market, ...] = ("static", "living")
 
 ESTABLISHED_FROM = dt.date(2024, 1, 1)
 GROWTH_FROM = dt.date(2026, 9, 1)

@@ -11,6 +11,7 @@ import uvicorn
 
 from tiktok_assets.sim.app import create_app
 from tiktok_assets.sim.config import SimConfig, parse_api_keys
+from tiktok_assets.sim.living import MARKETS
 
 logger = logging.getLogger("tiktok_assets.sim")
 
@@ -93,7 +94,7 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-page-limit", type=int, help=env.format("MAX_PAGE_LIMIT", 50))
     parser.add_argument(
         "--market",
-        choices=("static", "living"),
+        choices=MARKETS,
         help="static: a frozen world; living: launches, lifecycles, price changes, late "
         "corrections; " + env.format("MARKET", "static"),
     )

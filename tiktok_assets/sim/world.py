@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from tiktok_assets.sim.entities import Creator, Product, Shop, Video
-from tiktok_assets.sim.living import MARKETS, Lifecycle, LivingMarket
+from tiktok_assets.sim.living import MARKETS, Lifecycle, LivingMarket, Market
 from tiktok_assets.sim.seeds import mix
 from tiktok_assets.sim.series import BLOCK, Blocks, daily, new_cums, window_sum
 
@@ -103,7 +103,7 @@ def _check_as_of(day: dt.date, as_of: dt.date | None) -> None:
         raise ValueError(f"data of {day} is answered from the day after it on, not on {as_of}")
 
 
-def check_list_lag(days: int) -> int:
+def check_list_lag(days: object) -> int:
     """`days` if it is a valid `list_lag_days` (`ValueError` naming the field otherwise)."""
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_LIST_LAG_DAYS:
         raise ValueError(
@@ -112,11 +112,12 @@ def check_list_lag(days: int) -> int:
     return days
 
 
-def check_market(market: str) -> str:
+def check_market(market: object) -> Market:
     """`market` if it is a known market (`ValueError` naming the field otherwise)."""
-    if market not in MARKETS:
-        raise ValueError(f"market must be one of {', '.join(MARKETS)}, got {market!r}")
-    return market
+    for known in MARKETS:
+        if market == known:
+            return known
+    raise ValueError(f"market must be one of {', '.join(MARKETS)}, got {market!r}")
 
 
 class World:
@@ -144,8 +145,8 @@ class World:
         list_lag_days: int = 0,
     ) -> None:
         self.seed = seed
-        self.market = check_market(market)
-        self.list_lag_days = check_list_lag(list_lag_days)
+        self.market: Market = check_market(market)
+        self._list_lag_days = check_list_lag(list_lag_days)
         self._shops: dict[str, Shop] = {}
         self._products: dict[str, Product] = {}
         self._creators: dict[str, Creator] = {}
@@ -172,6 +173,15 @@ class World:
         self._living_shop_rows = lru_cache(maxsize=4096)(self._compute_living_shop_rows)
         self._living_creator_rows: Callable[[str, int, int, int], tuple[Row, ...]]
         self._living_creator_rows = lru_cache(maxsize=4096)(self._compute_living_creator_rows)
+
+    @property
+    def list_lag_days(self) -> int:
+        """Days the two list routes lag behind the totals (see the class docstring)."""
+        return self._list_lag_days
+
+    @list_lag_days.setter
+    def list_lag_days(self, days: int) -> None:
+        self._list_lag_days = check_list_lag(days)
 
     @classmethod
     def from_config(cls, config: SimConfig) -> World:
