@@ -276,7 +276,7 @@ class LivingMarket:
         self._events: dict[tuple[str, int], tuple[PriceEvent, ...]] = {}
         self._regimes: dict[tuple[str, int], float] = {}
         self._prices: dict[tuple[str, int], array[float]] = {}
-        self._blocks: dict[tuple[str, ...] | tuple[object, ...], list[array[int]]] = {}
+        self._blocks: dict[tuple[object, ...], list[array[int]]] = {}
         self._pcts: dict[tuple[str, str, int], array[int]] = {}
 
     # -- dates ------------------------------------------------------------------------
