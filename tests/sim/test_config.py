@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tiktok_assets.sim.config import SimConfig, parse_api_keys
+from tiktok_assets.sim.config import WORLD_FIELDS, SimConfig, parse_api_keys
 
 
 def test_defaults() -> None:
@@ -18,6 +18,8 @@ def test_defaults() -> None:
     assert config.monthly_credit_limit == 20000
     assert config.rate_limit_per_minute == 60
     assert config.max_page_limit == 50
+    assert config.market == "static"
+    assert config.list_lag_days == 0
     assert "demo-key" not in repr(config)
 
 
@@ -41,6 +43,8 @@ def test_from_env() -> None:
             "TIKTOK_SIM_RETRY_AFTER": "true",
             "TIKTOK_SIM_API_KEYS": "a, b:shops+videos",
             "TIKTOK_SIM_HANG_RATE": "",
+            "TIKTOK_SIM_MARKET": "Living",
+            "TIKTOK_SIM_LIST_LAG_DAYS": "2",
         }
     )
     assert (config.seed, config.shops, config.creators, config.videos) == (3, 4, 5, 6)
@@ -52,6 +56,8 @@ def test_from_env() -> None:
     assert config.retry_after is True
     assert config.api_keys == {"a": None, "b": ["shops", "videos"]}
     assert config.hang_rate == 0.0
+    assert config.market == "living"
+    assert config.list_lag_days == 2
 
 
 def test_update_coerces_and_reports_changes() -> None:
@@ -79,6 +85,13 @@ def test_update_coerces_and_reports_changes() -> None:
         {"retry_after": "maybe"},
         {"shops": 0},
         {"max_page_limit": 0},
+        {"market": "frozen"},
+        {"market": 1},
+        {"list_lag_days": -1},
+        {"list_lag_days": 366},
+        {"list_lag_days": 1.5},
+        {"list_lag_days": True},
+        {"list_lag_days": 2, "market": "dynamic"},
     ],
 )
 def test_update_rejects_bad_changes_atomically(changes: dict[str, object]) -> None:
@@ -91,3 +104,30 @@ def test_update_rejects_bad_changes_atomically(changes: dict[str, object]) -> No
 
 def test_parse_api_keys() -> None:
     assert parse_api_keys("k1,k2:videos+credits, ,") == {"k1": None, "k2": ["videos", "credits"]}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"market": "frozen"}, "market"),
+        ({"market": ["living"]}, "market"),
+        ({"list_lag_days": -1}, "list_lag_days"),
+        ({"list_lag_days": "x"}, "list_lag_days"),
+        ({"list_lag_days": 400}, "list_lag_days"),
+    ],
+)
+def test_bad_market_fields_are_named(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        SimConfig().update(**changes)
+    with pytest.raises(ValueError, match=field):
+        SimConfig(**changes)  # type: ignore[arg-type]
+
+
+def test_market_fields_update_and_show() -> None:
+    config = SimConfig()
+    assert config.update(market="living", list_lag_days="3") == {"market", "list_lag_days"}
+    assert (config.market, config.list_lag_days) == ("living", 3)
+    assert config.to_json()["market"] == "living"
+    assert config.to_json()["list_lag_days"] == 3
+    assert "market" in WORLD_FIELDS  # changing it rebuilds the world
+    assert "list_lag_days" not in WORLD_FIELDS  # the built world just reads it

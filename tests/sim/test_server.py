@@ -51,11 +51,27 @@ def test_defaults_without_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.seed == 7
     assert config.api_keys == {"demo-key": None}
     assert config.retry_after is False
+    assert (config.market, config.list_lag_days) == ("static", 0)
 
 
 def test_bad_value_is_value_error() -> None:
     with pytest.raises(ValueError):
         config_from_args(_parse("--error-rate", "3"))
+    with pytest.raises(ValueError, match="list_lag_days"):
+        config_from_args(_parse("--list-lag", "-1"))
+
+
+def test_market_and_list_lag_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIKTOK_SIM_LIST_LAG_DAYS", "5")
+    monkeypatch.delenv("TIKTOK_SIM_MARKET", raising=False)
+    config = config_from_args(_parse("--market", "living", "--list-lag", "2"))
+    assert (config.market, config.list_lag_days) == ("living", 2)
+    from_env = config_from_args(_parse())
+    assert (from_env.market, from_env.list_lag_days) == ("static", 5)
+    with pytest.raises(SystemExit):
+        _parse("--market", "frozen")
+    with pytest.raises(SystemExit):
+        _parse("--list-lag", "two")
 
 
 @pytest.mark.e2e

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -244,3 +246,55 @@ def test_product_detail_uses_period_30_total() -> None:
 def test_unknown_id_raises_key_error(call: Callable[[World], Any]) -> None:
     with pytest.raises(KeyError):
         call(WORLD)
+
+
+STATIC_DIGEST = "9e2073ebd5c97fac3af3e57489523a18f0509a2c74069bb866cfff95628833d8"
+"""sha256 of `_static_answers(World())` computed with the simulator as it was before the
+living market (commit e687f78): tests all over the project compare warehouse rows with the
+static world, so its numbers must never move."""
+
+
+def _static_answers(world: World) -> str:
+    answers: list[Any] = []
+    for today in (dt.date(2026, 11, 24), dt.date(2025, 2, 10)):
+        for sid in world.shop_ids():
+            answers.append(world.shop_detail(sid))
+            for period in (1, 7, 30, 90):
+                answers.append(world.shop_total(sid, period, today))
+                answers.append(world.shop_products(sid, period, today, "price", "asc"))
+        for pid in world.product_ids()[::5]:
+            answers.append(world.product_detail(pid, today))
+            answers.append(world.product_total(pid, 7, today))
+            answers.append(world.product_history(pid, 90, today))
+        for cid in world.creator_ids():
+            answers.append(world.creator_total(cid, 30, today))
+            answers.append(world.creator_products(cid, 90, today))
+        for vid in world.video_ids():
+            answers.append(world.video_detail(vid))
+            answers.append(world.video_metrics(vid, 30, today))
+    answers.append(world.ids())
+    return hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()
+
+
+def test_static_market_answers_are_unchanged() -> None:
+    assert WORLD.market == "static"
+    assert _static_answers(WORLD) == STATIC_DIGEST
+    assert _static_answers(World(market="static")) == STATIC_DIGEST
+
+
+def test_static_market_has_no_dates() -> None:
+    pid, cid = WORLD.product_ids()[0], WORLD.creator_ids()[0]
+    early = dt.date(2000, 1, 1)
+    assert WORLD.launched_products(early) == WORLD.product_ids()
+    assert WORLD.launches(early, dt.date(2030, 1, 1)) == []
+    assert WORLD.products_of_shop(WORLD.shop_ids()[0], early) == WORLD.products_of_shop(
+        WORLD.shop_ids()[0]
+    )
+    assert WORLD.price_on(pid, early) == WORLD.price_on(pid, TODAY) == WORLD.product(pid).price
+    assert WORLD.link_start(cid, WORLD.creator(cid).product_ids[0]) == dt.date.min
+    assert WORLD.posted_videos(early) == WORLD.video_ids()
+    assert WORLD.product_day(pid, early, as_of=TODAY) == WORLD.product_day(pid, early)
+    with pytest.raises(KeyError):
+        WORLD.link_start(cid, WORLD.shop_ids()[0])
+    with pytest.raises(ValueError):
+        WORLD.product_day(pid, TODAY, as_of=TODAY)

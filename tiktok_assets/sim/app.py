@@ -53,6 +53,7 @@ class SimState:
         if self._world is None or key != self._world_key:
             self._world = World.from_config(cfg)
             self._world_key = key
+        self._world.list_lag_days = cfg.list_lag_days
         if cfg.seed != self._rng_seed:
             self.reseed()
 
@@ -63,7 +64,7 @@ class SimState:
 
     @property
     def world(self) -> World:
-        """The world of the current seed and sizes (rebuilt if they changed)."""
+        """The world of the current seed, sizes and market (rebuilt if they changed)."""
         self._sync()
         assert self._world is not None
         return self._world
@@ -114,7 +115,7 @@ _ENDPOINTS: tuple[_Endpoint, ...] = (
         None,
         False,
         ("logo", "rating", "country"),
-        lambda w, p, t: w.shop_detail(p.id),
+        lambda w, p, t: w.shop_detail(p.id, t),
     ),
     _Endpoint(
         "POST",
@@ -204,7 +205,7 @@ _ENDPOINTS: tuple[_Endpoint, ...] = (
         None,
         False,
         ("caption",),
-        lambda w, p, t: w.video_detail(p.id),
+        lambda w, p, t: w.video_detail(p.id, t),
     ),
     _Endpoint(
         "GET",
@@ -218,12 +219,14 @@ _ENDPOINTS: tuple[_Endpoint, ...] = (
     ),
 )
 
-_LOOKUP: dict[str, Callable[[World, str], Any]] = {
-    "Shop": World.shop,
-    "Product": World.product,
-    "Creator": World.creator,
-    "Video": World.video,
+_LOOKUP: dict[str, Callable[[World, str, dt.date], Any]] = {
+    "Shop": lambda w, i, t: w.shop(i),
+    "Product": World.product_as_of,
+    "Creator": lambda w, i, t: w.creator(i),
+    "Video": World.video_as_of,
 }
+"""Who the API knows on a day (`KeyError` -> 404): in the living market, a product from its
+launch on, a video from its posting date on."""
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -390,7 +393,7 @@ async def _answer(request: Request, ep: _Endpoint, sim: SimState) -> Response:
     world = sim.world
     if ep.entity is not None:
         try:
-            _LOOKUP[ep.entity](world, params.id)
+            _LOOKUP[ep.entity](world, params.id, today)
         except KeyError:
             return _error(404, f"{ep.entity} {params.id} not found")
     if ep.group == "credits":  # the answer counts this call's own credit

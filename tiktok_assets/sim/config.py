@@ -10,11 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tiktok_assets.sim.living import Market
+from tiktok_assets.sim.world import check_list_lag, check_market
+
 ROUTE_GROUPS: tuple[str, ...] = ("shops", "products", "creators", "videos", "credits")
 """Route groups a key's plan may include (`None` in `SimConfig.api_keys` means all)."""
 
 WORLD_FIELDS: frozenset[str] = frozenset(
-    {"seed", "shops", "products_per_shop", "creators", "videos"}
+    {"seed", "shops", "products_per_shop", "creators", "videos", "market"}
 )
 """Fields whose change requires rebuilding the world."""
 
@@ -27,7 +30,13 @@ def _default_keys() -> dict[str, list[str] | None]:
 
 @dataclass
 class SimConfig:
-    """Mutable settings of one simulator instance (change them with `update`)."""
+    """Mutable settings of one simulator instance (change them with `update`).
+
+    `market`: `static` (the default: a world frozen in time) or `living` (launches,
+    lifecycles, price steps, promotion and posting dates, late corrections; see
+    `tiktok_assets.sim.living`). `list_lag_days`: the two list routes answer windows that
+    ended that many days before the totals' (0 to 365).
+    """
 
     seed: int = 7
     today: dt.date | None = None
@@ -47,6 +56,8 @@ class SimConfig:
     extra_fields: bool = False
     drop_optional_fields: bool = False
     max_page_limit: int = 50
+    market: Market = "static"
+    list_lag_days: int = 0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -137,6 +148,10 @@ def _coerce(name: str, value: Any) -> Any:
         raise ValueError(f"today must be an ISO date (YYYY-MM-DD) or null, got {value!r}")
     if name == "api_keys":
         return _coerce_keys(value)
+    if name == "market":
+        return check_market(value.strip().lower() if isinstance(value, str) else value)
+    if name == "list_lag_days":
+        return check_list_lag(_to_number(name, value, int))
     if name == "products_per_shop":
         if (
             isinstance(value, list | tuple)

@@ -11,6 +11,7 @@ import uvicorn
 
 from tiktok_assets.sim.app import create_app
 from tiktok_assets.sim.config import SimConfig, parse_api_keys
+from tiktok_assets.sim.living import MARKETS
 
 logger = logging.getLogger("tiktok_assets.sim")
 
@@ -36,6 +37,8 @@ _FLAG_FIELDS: dict[str, str] = {
     "extra_fields": "extra_fields",
     "drop_optional_fields": "drop_optional_fields",
     "max_page_limit": "max_page_limit",
+    "market": "market",
+    "list_lag": "list_lag_days",
 }
 
 
@@ -90,6 +93,19 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-page-limit", type=int, help=env.format("MAX_PAGE_LIMIT", 50))
     parser.add_argument(
+        "--market",
+        choices=MARKETS,
+        help="static: a frozen world; living: launches, lifecycles, price changes, late "
+        "corrections; " + env.format("MARKET", "static"),
+    )
+    parser.add_argument(
+        "--list-lag",
+        type=int,
+        metavar="N",
+        help="list routes answer windows ending N days before the totals'; "
+        + env.format("LIST_LAG_DAYS", 0),
+    )
+    parser.add_argument(
         "--api-key",
         action="append",
         metavar="KEY[:GROUP+GROUP]",
@@ -140,10 +156,11 @@ def serve(config: SimConfig, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT)
         uvicorn.Config(create_app(config), log_level="warning", access_log=False, lifespan="off")
     )
     logger.info(
-        "TikTok Shop simulator listening on http://%s:%d (seed %d, today %s, %d key(s))",
+        "TikTok Shop simulator listening on http://%s:%d (seed %d, %s market, today %s, %d key(s))",
         shown,
         bound_port,
         config.seed,
+        config.market,
         config.today.isoformat() if config.today else "UTC date",
         len(config.api_keys),
     )
