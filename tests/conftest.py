@@ -81,6 +81,8 @@ def dataclass_defaults() -> dict[str, object]:
         "extra_fields": False,
         "drop_optional_fields": False,
         "api_keys": fresh.api_keys,
+        "market": fresh.market,
+        "list_lag_days": fresh.list_lag_days,
     }
 
 

@@ -176,6 +176,44 @@ def test_a_list_that_disagrees_is_never_stored_and_the_day_is_paid(
     assert not _check(again, "product_total_sources_agree").passed
 
 
+def test_lists_lagging_with_the_simulators_option_are_never_a_source(
+    sim, today, warehouse_url, instance
+) -> None:
+    shop, products = _shop_with_products(sim, instance)
+    res = resources(sim, warehouse_url)
+    sim.configure(list_lag_days=2)  # the simulator's `--list-lag 2`
+    _fetch_lists(sim, instance, res, shop)
+    before = _credits(sim)
+    result = run(
+        [product_total], instance, res, key_range=(f"{products[0]}|1", f"{products[-1]}|90")
+    )
+    assert result.success
+    assert _credits(sim) - before == len(products) * len(PERIODS)
+    stored = _assert_totals_are_the_apis(sim, warehouse_url, products)
+    assert set(stored["source"]) == {"api"}
+    assert not _check(result, "product_total_sources_agree").passed
+    reconciled = table(warehouse_url, "source_reconciliation")
+    assert not reconciled["agreed"].all()
+
+
+def test_a_living_market_is_derived_exactly_too(sim, today, warehouse_url, instance) -> None:
+    sim.configure(market="living")
+    shop = next(s for s in sim.world.shop_ids() if len(sim.world.shop_products(s, 30, TODAY)) > 8)
+    products = [row["id"] for row in sim.world.shop_products(shop, 90, TODAY)][:10]
+    instance.add_dynamic_partitions("shop_ids", [shop])
+    instance.add_dynamic_partitions("product_ids", products)
+    res = resources(sim, warehouse_url)
+    _fetch_lists(sim, instance, res, shop)
+    before = _credits(sim)
+    result = run(
+        [product_total], instance, res, key_range=(f"{products[0]}|1", f"{products[-1]}|90")
+    )
+    assert result.success
+    assert _credits(sim) - before == 3
+    stored = _assert_totals_are_the_apis(sim, warehouse_url, products)
+    assert (stored["source"] == "shop_products").sum() == len(products) * len(PERIODS) - 3
+
+
 def test_sample_zero_trusts_the_lists_without_checking(sim, today, warehouse_url, instance):
     shop, products = _shop_with_products(sim, instance)
     res: dict[str, Any] = resources(sim, warehouse_url)
