@@ -26,6 +26,12 @@ from tiktok_assets.economy.budget import (
     budget_settings_from_env,
     month_reset_date,
 )
+from tiktok_assets.economy.errors import (
+    CreditBudgetError,
+    EconomyStoreError,
+    RateLimiterError,
+    RequestJournalError,
+)
 from tiktok_assets.economy.journal import (
     SqlRequestJournal,
     credits_spent,
@@ -103,10 +109,14 @@ __all__ = [
     "AssetCost",
     "BudgetSettings",
     "CostPlan",
+    "CreditBudgetError",
     "CreditBudgetResource",
     "EconomyHooks",
+    "EconomyStoreError",
     "JournalSpool",
     "MonthlyCreditBudget",
+    "RateLimiterError",
+    "RequestJournalError",
     "SqlRateLimiter",
     "SqlRequestJournal",
     "api_credit_spend",

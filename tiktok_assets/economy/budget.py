@@ -24,6 +24,7 @@ from tiktok_assets import clock
 from tiktok_assets.api.endpoints import ApiRequest
 from tiktok_assets.api.errors import CreditBudgetExceeded
 from tiktok_assets.api.hooks import CallRecord
+from tiktok_assets.economy.errors import CreditBudgetError
 from tiktok_assets.economy.journal import credits_spent
 
 LIMIT_ENV = "TIKTOK_MONTHLY_CREDIT_LIMIT"
@@ -206,7 +207,11 @@ class MonthlyCreditBudget:
             self._refresh(today)
 
     def _refresh(self, today: dt.date) -> None:
-        self._db_spent = credits_spent(self.engine, today)
+        try:
+            self._db_spent = credits_spent(self.engine, today)
+        except sa.exc.SQLAlchemyError as exc:
+            doing = f"reading the credits spent in {today:%Y-%m}"
+            raise CreditBudgetError(self.engine, exc, doing=doing) from exc
         self._recorded_since_read = 0
         self._month = self._month_of(today)
         self._read_at = now = self._monotonic()

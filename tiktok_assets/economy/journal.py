@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from tiktok_assets import clock
 from tiktok_assets.api.endpoints import ApiRequest
 from tiktok_assets.api.hooks import CallRecord
+from tiktok_assets.economy.errors import RequestJournalError
 from tiktok_assets.economy.spool import JournalSpool
 from tiktok_assets.warehouse.tables import api_calls
 
@@ -130,6 +131,16 @@ class SqlRequestJournal:
         started = time.monotonic()
         now = self._now()
         freshness = Freshness.at(self.max_age, now=now)
+        try:
+            return self._serve(request, freshness, now, started)
+        except sa.exc.SQLAlchemyError as exc:
+            doing = f"looking up {request.route}"
+            raise RequestJournalError(self.engine, exc, doing=doing) from exc
+
+    def _serve(
+        self, request: ApiRequest, freshness: Freshness, now: dt.datetime, started: float
+    ) -> Any | None:
+        """The fresh body for `request`, its hit recorded in the same transaction."""
         with self.engine.begin() as conn:
             body = conn.execute(_fresh_body_query(request, freshness)).scalar_one_or_none()
             if body is None:
@@ -178,13 +189,14 @@ class SqlRequestJournal:
         try:
             with self.engine.begin() as conn:
                 conn.execute(sa.insert(api_calls).values(**row))
-        except sa.exc.SQLAlchemyError:
+        except sa.exc.SQLAlchemyError as exc:
             if self.spool is not None:
                 try:
                     self.spool.keep(row)
-                except OSError as exc:  # the database's error is the one to report
-                    log.error("could not keep the answer in %s: %s", self.spool.path, exc)
-            raise
+                except OSError as spool_exc:  # the database's error is the one to report
+                    log.error("could not keep the answer in %s: %s", self.spool.path, spool_exc)
+            doing = f"recording a request to {request.route}"
+            raise RequestJournalError(self.engine, exc, doing=doing) from exc
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:

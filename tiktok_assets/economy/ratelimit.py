@@ -17,6 +17,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tiktok_assets.economy.errors import RateLimiterError
 from tiktok_assets.warehouse.tables import rate_limit_buckets, rate_limit_slots
 
 RATE_ENV = "TIKTOK_API_RATE_PER_MINUTE"
@@ -93,6 +94,12 @@ class SqlRateLimiter:
         """Take a slot now and return 0.0, or return the seconds until one frees."""
         if self.per_minute <= 0:
             return 0.0
+        try:
+            return self._acquire()
+        except sa.exc.SQLAlchemyError as exc:
+            raise RateLimiterError(self.engine, exc, doing="taking a request slot") from exc
+
+    def _acquire(self) -> float:
         with self.engine.begin() as conn:
             size, slot = self._locked_head(conn)
             if size != self.per_minute:
