@@ -47,7 +47,6 @@ from tiktok_assets.economy.planner import (
     parse_partitions,
     plan_partitions,
     plan_selection,
-    selected_sources,
 )
 from tiktok_assets.economy.ratelimit import (
     ARRIVAL_MARGIN_SECONDS,
@@ -136,7 +135,6 @@ __all__ = [
     "plan_partitions",
     "plan_selection",
     "rate_per_minute_from_env",
-    "selected_sources",
     "spend_by_day",
     "spend_summary",
 ]

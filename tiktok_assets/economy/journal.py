@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -115,16 +114,10 @@ class SqlRequestJournal:
         self.run_id = run_id
         self.max_age = max_age
         self._now = now
-        self._listeners = list(listeners)
-        self._lock = threading.Lock()
+        self._listeners = tuple(listeners)
 
     def __repr__(self) -> str:
         return f"SqlRequestJournal(run_id={self.run_id!r}, max_age={self.max_age!r})"
-
-    def add_listener(self, listener: CallListener) -> None:
-        """Tell `listener` of every attempt recorded from now on."""
-        with self._lock:
-            self._listeners.append(listener)
 
     def lookup(self, request: ApiRequest) -> Any | None:
         """The body of the newest fresh successful identical request (recorded as a hit)."""
@@ -197,9 +190,7 @@ class SqlRequestJournal:
                     log.error("could not keep the answer in %s: %s", self.spool.path, spool_exc)
             doing = f"recording a request to {request.route}"
             raise RequestJournalError(self.engine, exc, doing=doing) from exc
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
+        for listener in self._listeners:
             listener(call)
 
 
