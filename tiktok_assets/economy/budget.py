@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from tiktok_assets.api.errors import CreditBudgetExceeded
 from tiktok_assets.api.hooks import CallRecord
 from tiktok_assets.economy.errors import CreditBudgetError
 from tiktok_assets.economy.journal import credits_spent
+from tiktok_assets.settings import Settings, get_settings
 
 LIMIT_ENV = "TIKTOK_MONTHLY_CREDIT_LIMIT"
 RESERVE_ENV = "TIKTOK_CREDIT_RESERVE"
@@ -61,26 +61,10 @@ class BudgetSettings:
         return self.monthly_credit_limit - self.credit_reserve
 
 
-def _int_from_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw.replace("_", ""))
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(f"{name}={raw!r} is not a whole number of credits (>= 0)")
-    return value
-
-
-def budget_settings_from_env() -> BudgetSettings:
+def budget_settings_from_env(settings: Settings | None = None) -> BudgetSettings:
     """`TIKTOK_MONTHLY_CREDIT_LIMIT` (default 20000) and `TIKTOK_CREDIT_RESERVE` (default 0)."""
-    limit = _int_from_env(LIMIT_ENV, DEFAULT_MONTHLY_CREDIT_LIMIT)
-    reserve = _int_from_env(RESERVE_ENV, 0)
-    if reserve > limit:
-        raise ValueError(f"{RESERVE_ENV}={reserve} is larger than {LIMIT_ENV}={limit}")
-    return BudgetSettings(monthly_credit_limit=limit, credit_reserve=reserve)
+    s = settings or get_settings()
+    return BudgetSettings(s.tiktok_monthly_credit_limit, s.tiktok_credit_reserve)
 
 
 def _is_final_failure(status: int | None) -> bool:

@@ -10,7 +10,6 @@ when its time is at least 60 seconds old, so no 60-second window holds more than
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -18,10 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tiktok_assets.economy.errors import RateLimiterError
+from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse.tables import rate_limit_buckets, rate_limit_slots
 
-RATE_ENV = "TIKTOK_API_RATE_PER_MINUTE"
-DEFAULT_RATE_PER_MINUTE = 60
 WINDOW_SECONDS = 60.0
 ARRIVAL_MARGIN_SECONDS = 0.5
 """Added to the window by `open_economy`: a request sent as a slot frees may reach the
@@ -31,21 +29,9 @@ NEVER = -1.0e12
 _MIN_WAIT = 0.001
 
 
-def rate_per_minute_from_env() -> int:
+def rate_per_minute_from_env(settings: Settings | None = None) -> int:
     """`TIKTOK_API_RATE_PER_MINUTE` (default 60; 0 disables pacing)."""
-    raw = os.environ.get(RATE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RATE_PER_MINUTE
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(
-            f"{RATE_ENV}={raw!r} is not a whole number of requests per minute "
-            f"(the vendor allows {DEFAULT_RATE_PER_MINUTE}; 0 disables pacing)"
-        )
-    return value
+    return (settings or get_settings()).tiktok_api_rate_per_minute
 
 
 class SqlRateLimiter:

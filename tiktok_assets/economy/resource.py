@@ -14,6 +14,7 @@ from tiktok_assets.economy.budget import (
     MonthlyCreditBudget,
     budget_settings_from_env,
 )
+from tiktok_assets.settings import Settings
 
 
 class CreditBudgetResource(ConfigurableResource):
@@ -29,9 +30,9 @@ class CreditBudgetResource(ConfigurableResource):
     )
 
     @classmethod
-    def from_env(cls) -> CreditBudgetResource:
+    def from_settings(cls, settings: Settings) -> CreditBudgetResource:
         """The resource as `TIKTOK_MONTHLY_CREDIT_LIMIT` and `TIKTOK_CREDIT_RESERVE` set it."""
-        s = budget_settings_from_env()
+        s = budget_settings_from_env(settings)
         return cls(monthly_credit_limit=s.monthly_credit_limit, credit_reserve=s.credit_reserve)
 
     @property
