@@ -1,4 +1,4 @@
-"""Work for the rate limiter's multiprocessing tests (a module, so `spawn` can import it)."""
+"""Work for the rate limiter's multiprocessing tests (a module, so the forkserver imports it)."""
 
 from __future__ import annotations
 
