@@ -13,23 +13,13 @@ The rate limiter alone reads the real clock (`time.time()`): it paces real reque
 from __future__ import annotations
 
 import datetime as dt
-import os
 
-TODAY_ENV = "TIKTOK_TODAY"
+from tiktok_assets.settings import get_settings
 
 
 def pinned_day() -> dt.date | None:
-    """`TIKTOK_TODAY` as a date, or None when it is not set."""
-    pinned = os.environ.get(TODAY_ENV, "").strip()
-    if not pinned:
-        return None
-    try:
-        return dt.date.fromisoformat(pinned)
-    except ValueError:
-        raise ValueError(
-            f"{TODAY_ENV}={pinned!r} is not an ISO date (YYYY-MM-DD); unset it to use the "
-            "real UTC date"
-        ) from None
+    """`TIKTOK_TODAY` as a date (read at every call), or None when it is not set."""
+    return get_settings().tiktok_today
 
 
 def today() -> dt.date:

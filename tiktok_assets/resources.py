@@ -6,44 +6,34 @@ never their values. The numbers (rate, credits, concurrency) are read when the c
 
 from __future__ import annotations
 
-import os
-
 from dagster import EnvVar
 
 from tiktok_assets.api.resource import TikTokShopAPI
 from tiktok_assets.economy import CreditBudgetResource
+from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse import Warehouse, configured_url
 
 
-def _int_env(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a whole number") from None
-
-
-def api_resource() -> TikTokShopAPI:
-    """The API resource: key and origin from the environment, the plan's numbers too."""
+def api_resource(settings: Settings) -> TikTokShopAPI:
+    """The API resource: key and origin bound by name, the plan's numbers from `settings`."""
     return TikTokShopAPI(
         api_key=EnvVar("WH_API_KEY"),
         origin=EnvVar("TIKTOK_API_ORIGIN"),
-        rate_per_minute=_int_env("TIKTOK_API_RATE_PER_MINUTE", 60),
-        max_concurrency=_int_env("TIKTOK_API_CONCURRENCY", 8),
+        rate_per_minute=settings.tiktok_api_rate_per_minute,
+        max_concurrency=settings.tiktok_api_concurrency,
     )
 
 
-def warehouse_resource() -> Warehouse:
+def warehouse_resource(settings: Settings) -> Warehouse:
     """The warehouse: `TIKTOK_WAREHOUSE_URL`, or SQLite in the project's data/ folder."""
-    return Warehouse(url=configured_url())
+    return Warehouse(url=configured_url(settings))
 
 
-def resources() -> dict[str, object]:
+def resources(settings: Settings | None = None) -> dict[str, object]:
     """Every resource the assets, sensors and schedules use, by key."""
+    settings = settings or get_settings()
     return {
-        "api": api_resource(),
-        "warehouse": warehouse_resource(),
-        "credit_budget": CreditBudgetResource.from_env(),
+        "api": api_resource(settings),
+        "warehouse": warehouse_resource(settings),
+        "credit_budget": CreditBudgetResource.from_settings(settings),
     }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
+import time
 from collections.abc import Callable
 
 import httpx
@@ -341,3 +343,71 @@ def test_the_resource_repr_hides_the_key() -> None:
 
 def test_rate_429_error_type_is_retryable() -> None:
     assert RateLimited.retryable and not CreditLimitReached.retryable
+
+
+RATE_LIMITED = {"success": False, "error": "Rate limit exceeded"}
+SENT = "Tue, 24 Nov 2026 10:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        ({"Retry-After": " 12 "}, 12.0),
+        ({"Retry-After": "Tue, 24 Nov 2026 10:00:30 GMT", "Date": SENT}, 30.0),  # IMF-fixdate
+        ({"Retry-After": "Tuesday, 24-Nov-26 10:01:00 GMT", "Date": SENT}, 60.0),  # RFC 850
+        ({"Retry-After": "Tue Nov 24 10:00:05 2026", "Date": SENT}, 5.0),  # asctime
+    ],
+)
+def test_retry_after_in_seconds_or_as_a_date_of_the_response(sleeps, headers, expected) -> None:
+    script = Script((429, RATE_LIMITED, headers), OK)
+    with sync_client(script, max_retry_after_seconds=1_000.0) as client:
+        client.product_total(id="1", period=30)
+    assert sleeps == [pytest.approx(expected)]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "Tue, 24 Nov 2026 09:59:00 GMT", "Date": SENT},  # already past
+        {"Retry-After": "Tue, 24 Nov 2026 10:00:00 GMT", "Date": SENT},  # now: no wait
+        {"Retry-After": "soon"},
+        {"Retry-After": "Tue, 31 Feb 2026 10:00:00 GMT"},  # no such day
+        {"Retry-After": "-5"},
+        {"Retry-After": ""},
+    ],
+)
+def test_a_past_or_unparseable_retry_after_is_no_hint(sleeps, headers) -> None:
+    script = Script((429, RATE_LIMITED, headers), OK)
+    with sync_client(script, backoff_seconds=1.0, max_backoff_seconds=1.0) as client:
+        client.product_total(id="1", period=30)
+    assert len(sleeps) == 1 and 0.5 <= sleeps[0] <= 1.0  # the client's own backoff
+
+
+def test_a_retry_after_date_without_a_date_header_uses_the_local_clock(sleeps) -> None:
+    in_40s = email.utils.formatdate(time.time() + 40.0, usegmt=True)
+    script = Script((429, RATE_LIMITED, {"Retry-After": in_40s}), OK)
+    with sync_client(script) as client:
+        client.product_total(id="1", period=30)
+    assert len(sleeps) == 1 and 37.0 < sleeps[0] <= 40.0
+
+
+def test_the_response_date_not_the_local_clock_measures_a_retry_after_date(sleeps) -> None:
+    """A server whose clock is an hour behind ours: its 20 s are still 20 s."""
+    server_now = time.time() - 3_600.0
+    headers = {
+        "Date": email.utils.formatdate(server_now, usegmt=True),
+        "Retry-After": email.utils.formatdate(server_now + 20.0, usegmt=True),
+    }
+    script = Script((429, RATE_LIMITED, headers), OK)
+    with sync_client(script) as client:
+        client.product_total(id="1", period=30)
+    assert sleeps == [pytest.approx(20.0)]
+
+
+def test_a_retry_after_date_is_capped_like_seconds(sleeps) -> None:
+    headers = {"Retry-After": "Wed, 25 Nov 2026 10:00:00 GMT", "Date": SENT}  # a day later
+    script = Script((429, RATE_LIMITED, headers), OK)
+    with sync_client(script, max_retry_after_seconds=120.0) as client:
+        client.product_total(id="1", period=30)
+    assert sleeps == [120.0]

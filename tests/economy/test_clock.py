@@ -39,7 +39,7 @@ def test_unpinned_today_is_the_real_utc_date(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_a_bad_pin_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIKTOK_TODAY", "24/11/2026")
-    with pytest.raises(ValueError, match=r"TIKTOK_TODAY='24/11/2026' is not an ISO date"):
+    with pytest.raises(ValueError, match=r"TIKTOK_TODAY='24/11/2026': must be an ISO date"):
         clock.today()
 
 

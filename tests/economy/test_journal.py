@@ -23,7 +23,7 @@ from tiktok_assets.economy.journal import (
     last_known_total,
     spend_by_day,
 )
-from tiktok_assets.warehouse.tables import api_calls, rate_limit_slots
+from tiktok_assets.warehouse.tables import api_calls, rate_limit_buckets, rate_limit_slots
 
 SECRET_KEY = "sk-live-ECONOMY-7f3a9c1e5b-TESTKEY"
 """A distinctive key that must appear in no stored value."""
@@ -253,7 +253,7 @@ def test_the_key_is_never_stored(engine: sa.Engine, pinned_today: dt.date) -> No
     with engine.connect() as conn:
         every_value = [
             json.dumps(value, default=str)
-            for table in (api_calls, rate_limit_slots)
+            for table in (api_calls, rate_limit_slots, rate_limit_buckets)
             for row in conn.execute(sa.select(table))
             for value in row
         ]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tests.economy.fakes import BODY, SHOP, call
 from tiktok_assets.api import endpoints as ep
 from tiktok_assets.economy import JournalSpool, open_economy
+from tiktok_assets.economy.errors import RequestJournalError
 from tiktok_assets.economy.journal import SqlRequestJournal
 from tiktok_assets.economy.spool import ORPHAN_AFTER_SECONDS
 from tiktok_assets.warehouse.tables import api_calls
@@ -56,8 +57,9 @@ def _open(engine: sa.Engine) -> SqlRequestJournal:
 def _spool_a_paid_answer(engine: sa.Engine, unreachable: sa.Engine) -> JournalSpool:
     spool = JournalSpool.for_engine(engine)
     journal = SqlRequestJournal(unreachable, run_id="run-1", spool=spool)
-    with pytest.raises(sa.exc.OperationalError):
+    with pytest.raises(RequestJournalError) as raised:
         journal.record(call(REQUEST))
+    assert isinstance(raised.value.__cause__, sa.exc.OperationalError)
     return spool
 
 
@@ -160,6 +162,7 @@ def test_a_spool_that_cannot_be_written_leaves_the_database_error_to_report(
     blocker.write_text("")  # the spool's folder would have to be created inside a file
     spool = JournalSpool.for_engine(engine, blocker / "spool")
     journal = SqlRequestJournal(unreachable, run_id="run-1", spool=spool)
-    with pytest.raises(sa.exc.OperationalError):
+    with pytest.raises(RequestJournalError) as raised:
         journal.record(call(REQUEST))
+    assert isinstance(raised.value.__cause__, sa.exc.OperationalError)
     assert "could not keep the answer in " in caplog.text

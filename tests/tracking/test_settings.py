@@ -73,13 +73,33 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Non
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("TIKTOK_DISCOVERY_TOP_N", "many", "TIKTOK_DISCOVERY_TOP_N='many' is not a whole number"),
-        ("TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK", "0", "must be at least 1"),
-        ("TIKTOK_DISCOVERY_BUDGET_SHARE", "-1", "must not be negative"),
-        ("TIKTOK_DAILY_PERIODS", "1,14", "periods [14] are not among"),
+        ("TIKTOK_DISCOVERY_TOP_N", "many", "TIKTOK_DISCOVERY_TOP_N='many': must be a whole number"),
+        (
+            "TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK",
+            "0",
+            "TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK='0': must be a whole number >= 1",
+        ),
+        (
+            "TIKTOK_DISCOVERY_BUDGET_SHARE",
+            "-1",
+            "TIKTOK_DISCOVERY_BUDGET_SHARE='-1': must be a number >= 0",
+        ),
+        (
+            "TIKTOK_DAILY_PERIODS",
+            "1,14",
+            "TIKTOK_DAILY_PERIODS='1,14': must be comma-separated periods among 1, 7, 30, 90",
+        ),
         ("TIKTOK_WEEKLY_PERIODS", "7,30", "period 7 is refreshed by both"),
-        ("TIKTOK_DAILY_CRON", "every day", "is not a valid cron string"),
-        ("TIKTOK_DETAILS_CADENCE", "hourly", "must be 'daily' or 'weekly'"),
+        (
+            "TIKTOK_DAILY_CRON",
+            "every day",
+            "TIKTOK_DAILY_CRON='every day': must be a valid cron string",
+        ),
+        (
+            "TIKTOK_DETAILS_CADENCE",
+            "hourly",
+            "TIKTOK_DETAILS_CADENCE='hourly': must be 'daily' or 'weekly'",
+        ),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -92,7 +112,9 @@ def test_invalid_values_name_the_variable(
 
 def test_default_status_rejects_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIKTOK_AUTOMATION_DEFAULT_STATUS", "on")
-    with pytest.raises(ValueError, match="'running' or 'stopped'"):
+    with pytest.raises(
+        ValueError, match="TIKTOK_AUTOMATION_DEFAULT_STATUS='on': must be 'running' or 'stopped'"
+    ):
         automation_running_by_default()
 
 

@@ -26,7 +26,6 @@ from tiktok_assets.api.errors import (
 from tiktok_assets.api.hooks import (
     CallRecord,
     CreditBudget,
-    InProcessRateLimiter,
     RateLimiter,
     RequestJournal,
 )
@@ -45,7 +44,6 @@ __all__ = [
     "CreditLimitReached",
     "Endpoint",
     "Forbidden",
-    "InProcessRateLimiter",
     "InvalidId",
     "NotFound",
     "RankedList",

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import contextvars
 import dataclasses
+import datetime as dt
+import email.utils
 import functools
 import json
 import logging
@@ -118,14 +120,33 @@ class _Blocking:
 _Steps = Generator[_Send | _Sleep | _Blocking, Any, Any]
 
 
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
+def _http_date(value: str | None) -> dt.datetime | None:
+    """An HTTP-date (RFC 9110: IMF-fixdate, RFC 850 or asctime; always UTC), or None."""
+    if not value:
         return None
     try:
-        seconds = float(value)
-    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _retry_after_seconds(
+    response: httpx.Response, now: Callable[[], float] = time.time
+) -> float | None:
+    """`Retry-After` as seconds from now: delay-seconds, or an HTTP-date measured against the
+    response's own `Date` (else `now()`); None when absent, unparseable, zero or past."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.replace(".", "", 1).isdigit():
+        seconds = float(value)
+    else:
+        when = _http_date(value)
+        if when is None:
+            return None
+        sent = _http_date(response.headers.get("date"))
+        seconds = when.timestamp() - (sent.timestamp() if sent is not None else now())
     return seconds if seconds > 0 else None
 
 

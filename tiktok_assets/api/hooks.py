@@ -3,16 +3,13 @@
 The client itself keeps no state between runs: pacing (`RateLimiter`), the request
 journal that makes re-runs free (`RequestJournal`) and the credit budget (`CreditBudget`)
 are plugged in by whoever opens the client. `tiktok_assets.economy` provides the
-database-backed implementations; `InProcessRateLimiter` is the default for a bare client.
+database-backed implementations; a bare client has none (no pacing, no journal, no budget).
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime as dt
-import threading
-import time
 from typing import Any, Protocol
 
 from tiktok_assets.api.endpoints import ApiRequest
@@ -58,25 +55,3 @@ class CreditBudget(Protocol):
     def ensure_available(self, request: ApiRequest) -> None:
         """Raise `CreditBudgetExceeded` when one more credit would exceed the budget."""
         ...
-
-
-class InProcessRateLimiter:
-    """A sliding 60-second window shared by the threads and tasks of one process."""
-
-    def __init__(self, per_minute: int, *, clock: Any = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self._clock = clock
-        self._sent: collections.deque[float] = collections.deque()
-        self._lock = threading.Lock()
-
-    def try_acquire(self) -> float:
-        if self.per_minute <= 0:
-            return 0.0
-        with self._lock:
-            now = self._clock()
-            while self._sent and self._sent[0] <= now - 60.0:
-                self._sent.popleft()
-            if len(self._sent) < self.per_minute:
-                self._sent.append(now)
-                return 0.0
-            return max(self._sent[0] + 60.0 - now, 0.001)

@@ -54,6 +54,7 @@ from tiktok_assets.economy import (
     open_economy,
     plan_partitions,
 )
+from tiktok_assets.economy.errors import EconomyStoreError
 from tiktok_assets.economy.journal import Answer, collect_answers
 from tiktok_assets.economy.reconcile import (
     Comparison,
@@ -94,8 +95,9 @@ STOPS_THE_RUN: tuple[type[Exception], ...] = (
 )
 """Errors that would repeat for every partition: the run stops at once."""
 
-STOPS_FETCHING = (*STOPS_THE_RUN, sa.exc.SQLAlchemyError)
-"""Errors after which no further request is sent: the above, and the journal failing."""
+STOPS_FETCHING = (*STOPS_THE_RUN, EconomyStoreError)
+"""Errors after which no further request is sent: the above, and the rate limiter, the
+journal or the budget failing to use the warehouse."""
 
 
 class FetchConfig(Config):
@@ -173,7 +175,7 @@ async def fetch_partitions(
                     fetched.error = exc
                 except errors.TikTokAPIError as exc:
                     fetched.error = exc
-                except sa.exc.SQLAlchemyError as exc:  # the journal failed
+                except EconomyStoreError as exc:  # the limiter, journal or budget failed
                     stopped.set()
                     fetched.error = exc
             fetched.usage = usage
@@ -214,17 +216,13 @@ def _failure_message(
     source: AssetSource, failed: list[Fetched], written: int, spool: JournalSpool | None
 ) -> str:
     stop = next((f.error for f in failed if isinstance(f.error, STOPS_THE_RUN)), None)
-    db_error = next((f.error for f in failed if isinstance(f.error, sa.exc.SQLAlchemyError)), None)
+    db_error = next((f.error for f in failed if isinstance(f.error, EconomyStoreError)), None)
     not_attempted = sum(isinstance(f.error, NotAttempted) for f in failed)
     lines: list[str] = []
     if stop is not None:
         lines.append(f"{source.asset}: the run stopped at once — {stop}")
     elif db_error is not None:
-        lines.append(
-            f"{source.asset}: the warehouse stopped answering while journaling a request "
-            f"({type(db_error).__name__}: {_first_line(db_error)[:200]}). "
-            "Check the database, then re-run: answers already journaled are not paid again"
-        )
+        lines.append(f"{source.asset}: {db_error}")
         if spool is not None and (kept := spool.pending()):
             lines.append(
                 f"{kept} request(s) answered while it was away are kept in {spool.path} "
@@ -404,7 +402,10 @@ class FetchRun:
                 monthly_credit_limit=self.credit_budget.monthly_credit_limit,
                 credit_reserve=self.credit_budget.credit_reserve,
                 force_refresh=self.force,
+                reconcile_sample=self.credit_budget.reconcile_sample,
             )
+        except EconomyStoreError as exc:
+            raise Failure(f"{self.source.asset}: {exc} Nothing was requested.") from None
         except sa.exc.SQLAlchemyError as exc:
             raise Failure(
                 f"{self.source.asset}: cannot open the warehouse at "
@@ -421,7 +422,7 @@ class FetchRun:
         )
         try:
             self.economy["budget"].check_run(plan.credits)
-        except errors.CreditBudgetExceeded as exc:
+        except (errors.CreditBudgetExceeded, EconomyStoreError) as exc:
             raise Failure(str(exc)) from None
         return plan
 

@@ -26,6 +26,12 @@ from tiktok_assets.economy.budget import (
     budget_settings_from_env,
     month_reset_date,
 )
+from tiktok_assets.economy.errors import (
+    CreditBudgetError,
+    EconomyStoreError,
+    RateLimiterError,
+    RequestJournalError,
+)
 from tiktok_assets.economy.journal import (
     SqlRequestJournal,
     credits_spent,
@@ -41,7 +47,6 @@ from tiktok_assets.economy.planner import (
     parse_partitions,
     plan_partitions,
     plan_selection,
-    selected_sources,
 )
 from tiktok_assets.economy.ratelimit import (
     ARRIVAL_MARGIN_SECONDS,
@@ -103,10 +108,14 @@ __all__ = [
     "AssetCost",
     "BudgetSettings",
     "CostPlan",
+    "CreditBudgetError",
     "CreditBudgetResource",
     "EconomyHooks",
+    "EconomyStoreError",
     "JournalSpool",
     "MonthlyCreditBudget",
+    "RateLimiterError",
+    "RequestJournalError",
     "SqlRateLimiter",
     "SqlRequestJournal",
     "api_credit_spend",
@@ -126,7 +135,6 @@ __all__ = [
     "plan_partitions",
     "plan_selection",
     "rate_per_minute_from_env",
-    "selected_sources",
     "spend_by_day",
     "spend_summary",
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,9 @@ from tiktok_assets import clock
 from tiktok_assets.api.endpoints import ApiRequest
 from tiktok_assets.api.errors import CreditBudgetExceeded
 from tiktok_assets.api.hooks import CallRecord
+from tiktok_assets.economy.errors import CreditBudgetError
 from tiktok_assets.economy.journal import credits_spent
+from tiktok_assets.settings import Settings, get_settings
 
 LIMIT_ENV = "TIKTOK_MONTHLY_CREDIT_LIMIT"
 RESERVE_ENV = "TIKTOK_CREDIT_RESERVE"
@@ -60,26 +61,10 @@ class BudgetSettings:
         return self.monthly_credit_limit - self.credit_reserve
 
 
-def _int_from_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw.replace("_", ""))
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(f"{name}={raw!r} is not a whole number of credits (>= 0)")
-    return value
-
-
-def budget_settings_from_env() -> BudgetSettings:
+def budget_settings_from_env(settings: Settings | None = None) -> BudgetSettings:
     """`TIKTOK_MONTHLY_CREDIT_LIMIT` (default 20000) and `TIKTOK_CREDIT_RESERVE` (default 0)."""
-    limit = _int_from_env(LIMIT_ENV, DEFAULT_MONTHLY_CREDIT_LIMIT)
-    reserve = _int_from_env(RESERVE_ENV, 0)
-    if reserve > limit:
-        raise ValueError(f"{RESERVE_ENV}={reserve} is larger than {LIMIT_ENV}={limit}")
-    return BudgetSettings(monthly_credit_limit=limit, credit_reserve=reserve)
+    s = settings or get_settings()
+    return BudgetSettings(s.tiktok_monthly_credit_limit, s.tiktok_credit_reserve)
 
 
 def _is_final_failure(status: int | None) -> bool:
@@ -206,7 +191,11 @@ class MonthlyCreditBudget:
             self._refresh(today)
 
     def _refresh(self, today: dt.date) -> None:
-        self._db_spent = credits_spent(self.engine, today)
+        try:
+            self._db_spent = credits_spent(self.engine, today)
+        except sa.exc.SQLAlchemyError as exc:
+            doing = f"reading the credits spent in {today:%Y-%m}"
+            raise CreditBudgetError(self.engine, exc, doing=doing) from exc
         self._recorded_since_read = 0
         self._month = self._month_of(today)
         self._read_at = now = self._monotonic()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -13,8 +12,7 @@ from dagster import DagsterError, DagsterInstance, Definitions
 
 from tiktok_assets.economy.budget import budget_settings_from_env
 from tiktok_assets.economy.planner import CostPlan, parse_partitions, plan_selection
-from tiktok_assets.economy.ratelimit import rate_per_minute_from_env
-from tiktok_assets.economy.reconcile import reconcile_sample_from_env
+from tiktok_assets.settings import Settings, SettingsError, get_settings
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -56,7 +54,8 @@ def plan_command(
     args: argparse.Namespace, *, defs: Definitions, instance: DagsterInstance, engine: sa.Engine
 ) -> tuple[int, CostPlan]:
     """(exit status, plan) of `tiktok-assets plan` against the given definitions and stores."""
-    settings = budget_settings_from_env()
+    settings = get_settings()
+    budget = budget_settings_from_env(settings)
     api = (defs.resources or {}).get("api")
     page_size = args.page_size or getattr(api, "page_size", None) or DEFAULT_PAGE_SIZE
     plan = plan_selection(
@@ -66,29 +65,34 @@ def plan_command(
         select=args.select,
         partitions=parse_partitions(args.partitions),
         page_size=int(page_size),
-        rate_per_minute=rate_per_minute_from_env(),
-        monthly_credit_limit=settings.monthly_credit_limit,
-        credit_reserve=settings.credit_reserve,
+        rate_per_minute=settings.tiktok_api_rate_per_minute,
+        monthly_credit_limit=budget.monthly_credit_limit,
+        credit_reserve=budget.credit_reserve,
         force_refresh=args.force_refresh,
         max_age=None if args.max_age_hours is None else dt.timedelta(hours=args.max_age_hours),
-        reconcile_sample=reconcile_sample_from_env(),
+        reconcile_sample=settings.tiktok_reconcile_sample,
     )
     return (0 if plan.fits else 1), plan
 
 
-def _dagster_home() -> Path:
+def _dagster_home(settings: Settings) -> Path:
     from tiktok_assets.warehouse.resource import project_root
 
-    return Path(os.environ.get("DAGSTER_HOME") or project_root() / "dagster_home")
+    return settings.dagster_home or project_root() / "dagster_home"
 
 
 def _run_plan(args: argparse.Namespace) -> int:
     from tiktok_assets.definitions import defs
-    from tiktok_assets.warehouse.resource import URL_ENV, Warehouse, default_url
+    from tiktok_assets.warehouse.resource import Warehouse, default_url
 
-    warehouse = Warehouse(url=os.environ.get(URL_ENV) or default_url())
     try:
-        with DagsterInstance.from_config(str(_dagster_home())) as instance:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"tiktok-assets plan: {exc}", file=sys.stderr)
+        return 2
+    warehouse = Warehouse(url=settings.tiktok_warehouse_url or default_url())
+    try:
+        with DagsterInstance.from_config(str(_dagster_home(settings))) as instance:
             status, plan = plan_command(args, defs=defs, instance=instance, engine=warehouse.engine)
     except (ValueError, DagsterError) as exc:
         print(f"tiktok-assets plan: {exc}", file=sys.stderr)

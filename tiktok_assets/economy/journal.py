@@ -18,7 +18,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -29,6 +28,7 @@ import sqlalchemy as sa
 from tiktok_assets import clock
 from tiktok_assets.api.endpoints import ApiRequest
 from tiktok_assets.api.hooks import CallRecord
+from tiktok_assets.economy.errors import RequestJournalError
 from tiktok_assets.economy.spool import JournalSpool
 from tiktok_assets.warehouse.tables import api_calls
 
@@ -150,22 +150,26 @@ class SqlRequestJournal:
         self.run_id = run_id
         self.max_age = max_age
         self._now = now
-        self._listeners = list(listeners)
-        self._lock = threading.Lock()
+        self._listeners = tuple(listeners)
 
     def __repr__(self) -> str:
         return f"SqlRequestJournal(run_id={self.run_id!r}, max_age={self.max_age!r})"
-
-    def add_listener(self, listener: CallListener) -> None:
-        """Tell `listener` of every attempt recorded from now on."""
-        with self._lock:
-            self._listeners.append(listener)
 
     def lookup(self, request: ApiRequest) -> Any | None:
         """The body of the newest fresh successful identical request (recorded as a hit)."""
         started = time.monotonic()
         now = self._now()
         freshness = Freshness.at(self.max_age, now=now)
+        try:
+            return self._serve(request, freshness, now, started)
+        except sa.exc.SQLAlchemyError as exc:
+            doing = f"looking up {request.route}"
+            raise RequestJournalError(self.engine, exc, doing=doing) from exc
+
+    def _serve(
+        self, request: ApiRequest, freshness: Freshness, now: dt.datetime, started: float
+    ) -> Any | None:
+        """The fresh body for `request`, its hit recorded in the same transaction."""
         with self.engine.begin() as conn:
             found = conn.execute(_fresh_body_query(request, freshness)).first()
             if found is None:
@@ -216,18 +220,17 @@ class SqlRequestJournal:
         try:
             with self.engine.begin() as conn:
                 inserted = conn.execute(sa.insert(api_calls).values(**row))
-        except sa.exc.SQLAlchemyError:
+        except sa.exc.SQLAlchemyError as exc:
             if self.spool is not None:
                 try:
                     self.spool.keep(row)
-                except OSError as exc:  # the database's error is the one to report
-                    log.error("could not keep the answer in %s: %s", self.spool.path, exc)
-            raise
+                except OSError as spool_exc:  # the database's error is the one to report
+                    log.error("could not keep the answer in %s: %s", self.spool.path, spool_exc)
+            doing = f"recording a request to {request.route}"
+            raise RequestJournalError(self.engine, exc, doing=doing) from exc
         if call.error is None and call.body is not None:
             _note(Answer(inserted.inserted_primary_key[0], row["called_at"], row["call_date"]))
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
+        for listener in self._listeners:
             listener(call)
 
 

@@ -292,11 +292,6 @@ def _source_for(key: AssetKey) -> AssetSource | None:
     return SOURCES.get(key.to_user_string()) or SOURCES.get(key.path[-1])
 
 
-def selected_sources(defs: Definitions, select: str) -> list[tuple[AssetKey, AssetSource]]:
-    """The catalog's assets matched by a Dagster selection string, in catalog order."""
-    return _selected(defs.resolve_asset_graph(), select)
-
-
 def _selected(graph: BaseAssetGraph, select: str) -> list[tuple[AssetKey, AssetSource]]:
     with warnings.catch_warnings():  # include_sources is a beta parameter
         warnings.simplefilter("ignore", BetaWarning)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import os
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -28,23 +27,6 @@ REVENUE_RELATIVE = 0.005
 REVENUE_ABSOLUTE = 0.01
 DEFAULT_SAMPLE = 3
 SAMPLE_ENV = "TIKTOK_RECONCILE_SAMPLE"
-
-
-def reconcile_sample_from_env() -> int:
-    """`TIKTOK_RECONCILE_SAMPLE` (default 3; 0 = trust derived numbers without checking)."""
-    raw = os.environ.get(SAMPLE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_SAMPLE
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(
-            f"{SAMPLE_ENV}={raw!r} must be a whole number >= 0 (partitions compared per source, "
-            "asset and day; 0 trusts derived numbers without checking)"
-        )
-    return value
 
 
 class Trust(enum.Enum):

@@ -14,7 +14,8 @@ from tiktok_assets.economy.budget import (
     MonthlyCreditBudget,
     budget_settings_from_env,
 )
-from tiktok_assets.economy.reconcile import DEFAULT_SAMPLE, SAMPLE_ENV, reconcile_sample_from_env
+from tiktok_assets.economy.reconcile import DEFAULT_SAMPLE, SAMPLE_ENV
+from tiktok_assets.settings import Settings
 
 
 class CreditBudgetResource(ConfigurableResource):
@@ -39,14 +40,14 @@ class CreditBudgetResource(ConfigurableResource):
     )
 
     @classmethod
-    def from_env(cls) -> CreditBudgetResource:
+    def from_settings(cls, settings: Settings) -> CreditBudgetResource:
         """The resource as `TIKTOK_MONTHLY_CREDIT_LIMIT`, `TIKTOK_CREDIT_RESERVE` and
         `TIKTOK_RECONCILE_SAMPLE` set it."""
-        s = budget_settings_from_env()
+        s = budget_settings_from_env(settings)
         return cls(
             monthly_credit_limit=s.monthly_credit_limit,
             credit_reserve=s.credit_reserve,
-            reconcile_sample=reconcile_sample_from_env(),
+            reconcile_sample=settings.tiktok_reconcile_sample,
         )
 
     @property

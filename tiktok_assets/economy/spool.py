@@ -25,11 +25,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse.tables import api_calls
 
 log = logging.getLogger(__name__)
 
-SPOOL_DIR_ENV = "TIKTOK_JOURNAL_SPOOL_DIR"
 ORPHAN_AFTER_SECONDS = 600.0
 """A claimed file left this long by a process that died while inserting it is taken over."""
 
@@ -38,12 +38,12 @@ _IDENTITY = ("route", "params", "run_id", "attempt", "called_at")
 """Columns that tell one spooled row from every other: replaying twice inserts it once."""
 
 
-def spool_dir() -> Path:
-    configured = os.environ.get(SPOOL_DIR_ENV, "").strip()
-    if configured:
-        return Path(configured)
-    home = os.environ.get("DAGSTER_HOME", "").strip()
-    return Path(home or tempfile.gettempdir()) / "tiktok_journal_spool"
+def spool_dir(settings: Settings | None = None) -> Path:
+    """`TIKTOK_JOURNAL_SPOOL_DIR`, else `$DAGSTER_HOME/tiktok_journal_spool` (else in tmp)."""
+    s = settings or get_settings()
+    if s.tiktok_journal_spool_dir is not None:
+        return s.tiktok_journal_spool_dir
+    return (s.dagster_home or Path(tempfile.gettempdir())) / "tiktok_journal_spool"
 
 
 def _to_json(row: dict[str, Any]) -> str:
@@ -175,9 +175,9 @@ class JournalSpool:
         machine's, so the age is measured against a stamp of the same clock.
         """
         probe = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.clock")
-        with probe.open("w", encoding="utf-8") as file:  # a write, stamped by the file system
-            file.write(str(os.getpid()))
         try:
+            with probe.open("w", encoding="utf-8") as file:  # a write, stamped by the file system
+                file.write(str(os.getpid()))
             return probe.stat().st_mtime
         finally:
             probe.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""Tracking settings, read from the environment when the code location loads.
+"""Tracking settings, built from `tiktok_assets.settings.Settings` (the environment).
 
 - `TIKTOK_TRACKED_FILE` (default `<project root>/tracked.yaml`): the seed ids the
   `tracked_ids_sensor` reads.
@@ -28,74 +28,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
+from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse.resource import project_root
-
-TRACKED_FILE_ENV = "TIKTOK_TRACKED_FILE"
-DEFAULT_STATUS_ENV = "TIKTOK_AUTOMATION_DEFAULT_STATUS"
 
 _CRON_SAMPLE_START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # a Monday
 _CRON_SAMPLE_DAYS = 28
 _DAYS_PER_MONTH = 365.25 / 12
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
-
-
-def _int(name: str, default: int, *, minimum: int = 1) -> int:
-    raw = _env(name, str(default))
-    try:
-        value = int(raw.replace("_", ""))
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise ValueError(f"{name}={raw!r} must be at least {minimum}")
-    return value
-
-
-def _float(name: str, default: float) -> float:
-    raw = _env(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
-    if value < 0:
-        raise ValueError(f"{name}={raw!r} must not be negative")
-    return value
-
-
-def _periods(name: str, default: str) -> tuple[int, ...]:
-    raw = _env(name, default)
-    if raw.lower() == "none":
-        return ()
-    try:
-        periods = tuple(sorted({int(p) for p in raw.split(",") if p.strip()}))
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a comma-separated list of periods") from None
-    unknown = [p for p in periods if p not in AGGREGATE_PERIODS]
-    if unknown:
-        raise ValueError(f"{name}={raw!r}: periods {unknown} are not among {AGGREGATE_PERIODS}")
-    return periods
-
-
-def tracked_file() -> Path:
+def tracked_file(settings: Settings | None = None) -> Path:
     """`TIKTOK_TRACKED_FILE`, or `tracked.yaml` at the project root."""
-    return Path(_env(TRACKED_FILE_ENV, str(project_root() / "tracked.yaml")))
+    configured = (settings or get_settings()).tiktok_tracked_file
+    return configured or project_root() / "tracked.yaml"
 
 
-def automation_running_by_default() -> bool:
+def automation_running_by_default(settings: Settings | None = None) -> bool:
     """True when `TIKTOK_AUTOMATION_DEFAULT_STATUS=running` (default: `stopped`)."""
-    raw = _env(DEFAULT_STATUS_ENV, "stopped").lower()
-    if raw not in ("running", "stopped"):
-        raise ValueError(f"{DEFAULT_STATUS_ENV}={raw!r} must be 'running' or 'stopped'")
-    return raw == "running"
+    return (settings or get_settings()).tiktok_automation_default_status == "running"
 
 
 @lru_cache(maxsize=64)
@@ -161,42 +113,27 @@ class TrackingSettings:
         return next(c for c in self.cadences if c.name == name)
 
 
-def _cron(name: str, default: str) -> str:
-    from dagster._utils.schedules import is_valid_cron_string
-
-    cron = _env(name, default)
-    if not is_valid_cron_string(cron):
-        raise ValueError(f"{name}={cron!r} is not a valid cron string")
-    return cron
-
-
-def settings_from_env() -> TrackingSettings:
-    """The settings the environment gives (defaults in the module docstring)."""
-    details = _env("TIKTOK_DETAILS_CADENCE", "daily").lower()
-    if details not in ("daily", "weekly"):
-        raise ValueError(f"TIKTOK_DETAILS_CADENCE={details!r} must be 'daily' or 'weekly'")
-    timezone = _env("TIKTOK_SCHEDULE_TIMEZONE", "UTC")
-    cadences: Sequence[Cadence] = (
+def settings_from_env(settings: Settings | None = None) -> TrackingSettings:
+    """The tracking settings the environment gives (defaults in the module docstring)."""
+    s = settings or get_settings()
+    cadences = tuple(
         Cadence(
-            "daily",
-            _cron("TIKTOK_DAILY_CRON", "0 6 * * *"),
-            _periods("TIKTOK_DAILY_PERIODS", "1,7"),
-            details=details == "daily",
-            timezone=timezone,
-        ),
-        Cadence(
-            "weekly",
-            _cron("TIKTOK_WEEKLY_CRON", "0 7 * * 1"),
-            _periods("TIKTOK_WEEKLY_PERIODS", "30,90"),
-            details=details == "weekly",
-            timezone=timezone,
-        ),
+            name,
+            cron,
+            periods,
+            details=s.tiktok_details_cadence == name,
+            timezone=s.tiktok_schedule_timezone,
+        )
+        for name, cron, periods in (
+            ("daily", s.tiktok_daily_cron, s.tiktok_daily_periods),
+            ("weekly", s.tiktok_weekly_cron, s.tiktok_weekly_periods),
+        )
     )
     return TrackingSettings(
-        max_new_ids_per_tick=_int("TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK", 500),
-        top_n=_int("TIKTOK_DISCOVERY_TOP_N", 20),
-        budget_share=_float("TIKTOK_DISCOVERY_BUDGET_SHARE", 1.0),
-        chunk_ids=_int("TIKTOK_REFRESH_CHUNK_IDS", 1000),
-        max_runs_per_job=_int("TIKTOK_REFRESH_MAX_RUNS_PER_JOB", 12),
-        cadences=tuple(cadences),
+        max_new_ids_per_tick=s.tiktok_discovery_max_new_ids_per_tick,
+        top_n=s.tiktok_discovery_top_n,
+        budget_share=s.tiktok_discovery_budget_share,
+        chunk_ids=s.tiktok_refresh_chunk_ids,
+        max_runs_per_job=s.tiktok_refresh_max_runs_per_job,
+        cadences=cadences,
     )

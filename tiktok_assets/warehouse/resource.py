@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
+from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse.engine import ensure_tables, get_engine
 from tiktok_assets.warehouse.tables import metadata
 
@@ -34,12 +34,15 @@ def default_url() -> str:
 
 def warehouse_url() -> str:
     """The warehouse's URL for code outside Dagster (CLI): the variable, or the default."""
-    return os.environ.get(URL_ENV) or default_url()
+    from tiktok_assets.settings import get_settings
+
+    return get_settings().tiktok_warehouse_url or default_url()
 
 
-def configured_url() -> str | EnvVar:
+def configured_url(settings: Settings | None = None) -> str | EnvVar:
     """`EnvVar(TIKTOK_WAREHOUSE_URL)` when it is set (so the UI shows no credentials)."""
-    return EnvVar(URL_ENV) if os.environ.get(URL_ENV) else default_url()
+    url = (settings or get_settings()).tiktok_warehouse_url
+    return EnvVar(URL_ENV) if url else default_url()
 
 
 def safe_url(url: str) -> str:

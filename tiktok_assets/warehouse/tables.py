@@ -213,7 +213,17 @@ rate_limit_slots = sa.Table(
     sa.Column("slot", sa.Integer, primary_key=True),
     sa.Column("taken_at", sa.Float, nullable=False),
 )
-"""Per key bucket, the send times of its last `rate` requests (a shared sliding window)."""
+"""Per key bucket, a ring of the send times of its last `size` requests (created lazily)."""
+
+rate_limit_buckets = sa.Table(
+    "rate_limit_buckets",
+    metadata,
+    sa.Column("bucket", sa.String(40), primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("next_slot", sa.Integer, nullable=False),
+)
+"""Per key bucket, the head of its ring in `rate_limit_slots`: its size (the rate it was laid
+out for; 0 = not laid out yet) and the slot holding the oldest send time (the next to take)."""
 
 source_reconciliation = sa.Table(
     "source_reconciliation",
