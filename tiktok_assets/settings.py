@@ -63,6 +63,16 @@ def _periods(value: Any) -> Any:
     return periods
 
 
+def _period(value: Any) -> Any:
+    """One aggregate period: 1, 7, 30 or 90."""
+    from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
+
+    value = _whole(value)
+    if value not in AGGREGATE_PERIODS:
+        raise ValueError("not an aggregate period")
+    return value
+
+
 def _cron(value: Any) -> Any:
     from dagster._utils.schedules import is_valid_cron_string
 
@@ -149,6 +159,11 @@ class Settings(BaseSettings):
     tiktok_daily_periods: Periods = (1, 7)
     tiktok_weekly_periods: Periods = (30, 90)
     tiktok_details_cadence: Annotated[Literal["daily", "weekly"], BeforeValidator(_lower)] = "daily"
+    tiktok_history_first_period: Annotated[int, BeforeValidator(_period)] = 90
+    tiktok_history_period: Annotated[int, BeforeValidator(_period)] = 7
+    tiktok_history_cadence: Annotated[Literal["daily", "weekly"], BeforeValidator(_lower)] = (
+        "weekly"
+    )
     tiktok_schedule_timezone: Annotated[str, BeforeValidator(_timezone)] = "UTC"
     tiktok_automation_default_status: Annotated[
         Literal["running", "stopped"], BeforeValidator(_lower)
@@ -200,6 +215,9 @@ ALLOWED = {
     "tiktok_daily_periods": "comma-separated periods among 1, 7, 30, 90, or 'none'",
     "tiktok_weekly_periods": "comma-separated periods among 1, 7, 30, 90, or 'none'",
     "tiktok_details_cadence": "'daily' or 'weekly'",
+    "tiktok_history_first_period": "one of the periods 1, 7, 30, 90",
+    "tiktok_history_period": "one of the periods 1, 7, 30, 90",
+    "tiktok_history_cadence": "'daily' or 'weekly'",
     "tiktok_schedule_timezone": "an IANA time zone name, e.g. UTC or Europe/Paris",
     "tiktok_automation_default_status": "'running' or 'stopped'",
 }

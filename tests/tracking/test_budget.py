@@ -9,7 +9,7 @@ from tiktok_assets.tracking.budget import (
     monthly_requests_per_id,
     projection,
 )
-from tiktok_assets.tracking.settings import TrackingSettings
+from tiktok_assets.tracking.settings import HistoryCadence, TrackingSettings
 
 CADENCES = TrackingSettings().cadences
 
@@ -68,3 +68,23 @@ def test_a_listed_product_costs_its_share_of_the_list_not_four_totals() -> None:
     assert on_lists.credits_left() == pytest.approx(20_000 - on_lists.monthly_credits)
     # What 20,000 credits keep: 117 products paid per partition, 197 on tracked shop lists.
     assert int(20_000 // full) == 117 and int(20_000 // listed) == 197
+
+
+def test_the_daily_series_costs_one_request_per_tick_of_its_own_schedule() -> None:
+    history = HistoryCadence(first_period=90, period=7, cadence="weekly")
+    # profile + totals 1 and 7 daily; totals 30 and 90 and the 7-day series weekly
+    expected = 30.44 * 3 + 4.35 * 3
+    assert monthly_requests_per_id("product", CADENCES, history=history) == pytest.approx(
+        expected, rel=0.01
+    )
+    # on a tracked shop's list: the profile, the weekly series, 1/50 of four list pages
+    listed = monthly_cost_of_a_listed_product(CADENCES, history)
+    assert listed == pytest.approx(30.44 + 4.35 + (30.44 * 2 + 4.35 * 2) / 50, rel=0.01)
+    assert int(20_000 // listed) == 552  # products one key keeps fresh on tracked lists
+
+
+def test_a_history_cadence_that_leaves_gaps_is_refused() -> None:
+    with pytest.raises(ValueError, match="TIKTOK_HISTORY_PERIOD=1 leaves gaps between weekly"):
+        HistoryCadence(first_period=90, period=1, cadence="weekly")
+    with pytest.raises(ValueError, match="TIKTOK_HISTORY_FIRST_PERIOD=7 must be at least"):
+        HistoryCadence(first_period=7, period=30, cadence="weekly")

@@ -83,4 +83,7 @@ def test_tracking_one_shop_fills_products_and_creators(
 
     # the videos' products (any shop) are tracked too, and every run was batched per job
     assert {world.video(v).product_id for v in videos} <= tracked_products
-    assert launched.count("product_period_job") <= 3
+    # (product totals and the products' 90-day daily series go out as runs of their own)
+    assert launched.count("product_period_job") <= 6
+    series = wh.read_frame("SELECT id, COUNT(*) AS days FROM product_history GROUP BY id")
+    assert set(series["id"]) == tracked_products and set(series["days"]) == {90}

@@ -11,7 +11,7 @@ from dagster._core.test_utils import create_run_for_test
 
 from tests.conftest import TODAY
 from tests.tracking.support import family_of, keys_of, tick
-from tiktok_assets.schedules import daily_refresh_schedule
+from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
 from tiktok_assets.sensors import derived_refresh_sensor
 from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
 from tiktok_assets.tracking.ticks import DAY_TAG
@@ -78,3 +78,25 @@ def test_nothing_scheduled_today_launches_nothing(
     instance.add_dynamic_partitions("product_ids", ["21"])
     data = tick(derived_refresh_sensor, instance, defs, res)
     assert not data.run_requests and "nothing due" in (data.skip_message or "")
+
+
+def test_the_weekly_refresh_fetches_seven_days_of_series_and_the_daily_none(
+    instance: DagsterInstance, defs: Definitions, res: dict
+) -> None:
+    instance.add_dynamic_partitions("product_ids", ["21", "22"])
+    with build_schedule_context(
+        instance=instance, resources=res, repository_def=defs.get_repository_def()
+    ) as context:
+        weekly = list(weekly_refresh_schedule.evaluate_tick(context).run_requests or [])
+    by_assets = {
+        tuple(k.to_user_string() for k in r.asset_selection or []): keys_of(r, instance)
+        for r in weekly
+        if family_of(r).name == "product_period_job"
+    }
+    assert by_assets == {
+        ("product_total",): ["21|30", "21|90", "22|30", "22|90"],
+        ("product_history",): ["21|7", "22|7"],
+    }
+    daily = _daily(instance, defs, res)
+    selected = {k.to_user_string() for r in daily for k in r.asset_selection or []}
+    assert "product_history" not in selected and "product_total" in selected

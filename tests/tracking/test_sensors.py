@@ -88,16 +88,21 @@ def test_first_tick_after_a_shop_list_lands_adds_that_lists_top_products(
     assert first.dynamic_partitions_requests == [AddDynamicPartitionsRequest("product_ids", top)]
     jobs = by_job(first)
     assert sorted(jobs) == ["product_detail_job", "product_period_job"]
-    assert len(jobs["product_detail_job"]) == len(jobs["product_period_job"]) == 1
+    # the totals, and apart from them the 90-day daily series (TIKTOK_HISTORY_FIRST_PERIOD)
+    assert len(jobs["product_detail_job"]) == 1 and len(jobs["product_period_job"]) == 2
     apply(instance, first)
-    detail, period = jobs["product_detail_job"][0], jobs["product_period_job"][0]
+    detail, (period, series) = jobs["product_detail_job"][0], jobs["product_period_job"]
     assert keys_of(detail, instance) == top
     assert keys_of(period, instance) == [f"{i}|{p}" for i in top for p in ALL_PERIODS]
+    assert [k.to_user_string() for k in period.asset_selection] == ["product_total"]
+    assert keys_of(series, instance) == [f"{i}|90" for i in top]
+    assert [k.to_user_string() for k in series.asset_selection] == ["product_history"]
     assert detail.tags[LAUNCHED_BY_TAG] == "product_discovery_sensor"
     assert detail.tags["dagster/sensor_name"] == "product_discovery_sensor"
-    # 40 partitions; today's shop list for period 30 holds the 5 totals of period 30: 3 are
-    # paid as samples (verifying the list), 2 derived free: 38 credits.
-    assert (detail.tags[TAG_CREDITS], period.tags[TAG_CREDITS]) == ("5", "38")
+    # 20 totals; today's shop list for period 30 holds the 5 of period 30: 3 are paid as
+    # samples (verifying the list), 2 derived free: 18 credits; and 5 series of 90 days.
+    credits = (detail.tags[TAG_CREDITS], period.tags[TAG_CREDITS], series.tags[TAG_CREDITS])
+    assert credits == ("5", "18", "5")
     assert first.cursor
 
     second = tick(product_discovery_sensor, instance, defs, res, first.cursor)
@@ -240,14 +245,15 @@ def test_the_budget_rule_stops_discovery_at_the_ceiling(
     today: dt.date,
     capfd: pytest.CaptureFixture,
 ) -> None:
-    # 1,000 credits a month: the shop (~170 a month) leaves room for 4 products (~170 each)
+    # 1,000 credits a month: the shop (~170 a month) leaves room for 7 products (~104 each:
+    # profile daily, totals 1 and 7 daily and 30 and 90 weekly, the daily series weekly)
     res = make_resources(sim, wh_url, credit_limit=1_000)
     defs = make_defs(res)
     items = [(str(4000 + i), float(50 - i)) for i in range(10)]
     land_list(instance, wh_url, "shop_products", "77", 30, items, day=today)
     data = tick(product_discovery_sensor, instance, defs, res)
-    assert added(data) == ["4000", "4001", "4002", "4003"]
-    assert "6 id(s) NOT tracked" in capfd.readouterr().err
+    assert added(data) == [str(4000 + i) for i in range(7)]
+    assert "3 id(s) NOT tracked" in capfd.readouterr().err
     apply(instance, data)
     again = tick(product_discovery_sensor, instance, defs, res, data.cursor)
     assert not added(again)
@@ -346,10 +352,10 @@ def test_products_on_a_tracked_shops_list_are_priced_at_their_marginal_cost(
     today: dt.date,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # 600 credits a month: the shop costs ~170, leaving ~430: two products at ~170 each, but
-    # four at ~101, their totals being derived from the shop's list.
+    # 300 credits a month: the shop costs ~170, leaving ~130: one product at ~104, but three
+    # at ~36, their totals being derived from the shop's list.
     monkeypatch.setenv("TIKTOK_DISCOVERY_TOP_N", "10")
-    res = make_resources(sim, warehouse_url, credit_limit=600)
+    res = make_resources(sim, warehouse_url, credit_limit=300)
     defs = make_defs(res)
     shop = sim.world.shop_ids()[0]
     instance.add_dynamic_partitions("shop_ids", [shop])
@@ -358,4 +364,4 @@ def test_products_on_a_tracked_shops_list_are_priced_at_their_marginal_cost(
     )
     assert landed.success
     data = tick(product_discovery_sensor, instance, defs, res)
-    assert len(added(data)) == 4
+    assert len(added(data)) == 3

@@ -18,14 +18,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
-from dagster import RunRequest
+from dagster import AssetKey, RunRequest
 
 from tiktok_assets.api.resource import TikTokShopAPI
-from tiktok_assets.catalog import AssetSource
+from tiktok_assets.catalog import SOURCES, AssetSource
 from tiktok_assets.economy import CostPlan, CreditBudgetResource, plan_partitions
 from tiktok_assets.economy.planner import AssetCost
 from tiktok_assets.jobs import FAMILIES, JobFamily, families_of
-from tiktok_assets.tracking.settings import Cadence
+from tiktok_assets.tracking.settings import HISTORY_ASSET, Cadence, HistoryCadence
 from tiktok_assets.warehouse import Warehouse
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -44,6 +44,8 @@ class Batch:
     family: JobFamily
     ids: tuple[str, ...]
     periods: tuple[int, ...] = ()
+    assets: tuple[str, ...] = ()
+    """The family's assets the run materializes (empty: all of them)."""
 
     def __post_init__(self) -> None:
         if not self.ids:
@@ -74,14 +76,19 @@ class Batch:
     def size(self) -> int:
         return len(self.ids) * max(1, len(self.periods))
 
+    @property
+    def asset_names(self) -> tuple[str, ...]:
+        return self.assets or self.family.assets
+
     def items(self) -> list[tuple[AssetSource, str]]:
         """(asset, partition key) of everything the run materializes."""
         keys = self.partition_keys
-        return [(source, key) for source in self.family.sources for key in keys]
+        return [(SOURCES[asset], key) for asset in self.asset_names for key in keys]
 
     @property
     def label(self) -> str:
-        return f"{self.family.name} {self.start}...{self.end}"
+        only = f"[{','.join(self.assets)}]" if self.assets else ""
+        return f"{self.family.name}{only} {self.start}...{self.end}"
 
 
 def period_groups(periods: Iterable[int], family: JobFamily) -> list[tuple[int, ...]]:
@@ -116,24 +123,61 @@ def family_batches(
     periods: Iterable[int] = (),
     chunk_ids: int,
     max_runs: int,
+    assets: tuple[str, ...] = (),
 ) -> list[Batch]:
-    """The batches covering `ids` (a contiguous slice of the entity's keys) for one job."""
+    """The batches covering `ids` (a contiguous slice of the entity's keys) for one job
+    (`assets`: only those of its assets)."""
     if not ids:
         return []
     size = chunk_size(len(ids), chunk_ids, max_runs)
     groups = period_groups(periods, family) if family.has_period else [()]
-    return [Batch(family, chunk, group) for group in groups for chunk in chunks(ids, size)]
+    return [Batch(family, chunk, group, assets) for group in groups for chunk in chunks(ids, size)]
+
+
+def _asset_periods(
+    family: JobFamily,
+    periods: tuple[int, ...],
+    history: HistoryCadence | None,
+    *,
+    history_periods: tuple[int, ...],
+) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """(assets, periods) of the runs of one job: the daily series, when it has its own
+    cadence, apart from the job's other assets."""
+    if history is None or HISTORY_ASSET not in family.assets:
+        return [((), periods)]
+    others = tuple(a for a in family.assets if a != HISTORY_ASSET)
+    groups = [(others, periods)] if periods else []
+    if history_periods:
+        groups.append(((HISTORY_ASSET,), history_periods))
+    return groups
 
 
 def first_fetch_batches(
-    entity: str, new_ids: Sequence[str], *, chunk_ids: int, max_runs: int
+    entity: str,
+    new_ids: Sequence[str],
+    *,
+    chunk_ids: int,
+    max_runs: int,
+    history: HistoryCadence | None = None,
 ) -> list[Batch]:
-    """Every job of `entity`, every period, for ids just added (contiguous by construction)."""
+    """Every job of `entity`, every period, for ids just added (contiguous by construction);
+    with a `history` cadence, the daily series once, over `history.first_period` days."""
     return [
         batch
         for family in families_of(entity)
+        for assets, periods in _asset_periods(
+            family,
+            family.periods,
+            history,
+            history_periods=(history.first_period,) if history else (),
+        )
         for batch in family_batches(
-            family, new_ids, periods=family.periods, chunk_ids=chunk_ids, max_runs=max_runs
+            family,
+            new_ids,
+            periods=periods,
+            chunk_ids=chunk_ids,
+            max_runs=max_runs,
+            assets=assets,
         )
     ]
 
@@ -144,19 +188,34 @@ def cadence_batches(
     *,
     chunk_ids: int,
     max_runs: int,
+    history: HistoryCadence | None = None,
 ) -> list[Batch]:
-    """What one refresh tick launches: all tracked ids of each job the cadence covers."""
+    """What one refresh tick launches: all tracked ids of each job the cadence covers (the
+    daily series only on its own cadence, with its own period, when `history` is given)."""
     batches: list[Batch] = []
     for family in FAMILIES.values():
         ids = ids_by_entity.get(family.entity, ())
         if family.has_period:
-            if not set(cadence.periods) & set(family.periods):
-                continue
-        elif not cadence.details:
+            periods = tuple(p for p in family.periods if p in cadence.periods)
+            own = history is not None and history.cadence == cadence.name
+            groups = _asset_periods(
+                family, periods, history, history_periods=(history.period,) if own else ()
+            )
+        elif cadence.details:
+            groups = [((), ())]
+        else:
             continue
-        batches += family_batches(
-            family, ids, periods=cadence.periods, chunk_ids=chunk_ids, max_runs=max_runs
-        )
+        for assets, group_periods in groups:
+            if family.has_period and not group_periods:
+                continue
+            batches += family_batches(
+                family,
+                ids,
+                periods=group_periods,
+                chunk_ids=chunk_ids,
+                max_runs=max_runs,
+                assets=assets,
+            )
     return batches
 
 
@@ -186,7 +245,7 @@ class Launch:
         return sum(p.plan.credits for p in self.deferred)
 
     def summary(self) -> str:
-        partitions = sum(p.batch.size * len(p.batch.family.assets) for p in self.launched)
+        partitions = sum(p.batch.size * len(p.batch.asset_names) for p in self.launched)
         text = (
             f"{len(self.launched)} run(s), {partitions:,} asset partition(s), "
             f"{self.credits:,} credit(s) planned of {self.credits_available:,} available"
@@ -289,12 +348,18 @@ def run_request(
         **plan.as_tags(),
         **(extra_tags or {}),
     }
-    run_key = f"{batch.family.name}:{batch.start}...{batch.end}"
+    run_key = batch.label.replace(" ", ":", 1)
     if run_key_suffix:
         run_key = f"{run_key}@{run_key_suffix}"
+    selection = [AssetKey(a) for a in batch.asset_names]
     if by_job_name:
-        return RunRequest(run_key=run_key, job_name=batch.family.name, tags=tags)
-    return RunRequest(run_key=run_key, asset_selection=batch.family.asset_keys, tags=tags)
+        return RunRequest(
+            run_key=run_key,
+            job_name=batch.family.name,
+            tags=tags,
+            asset_selection=selection if batch.assets else None,
+        )
+    return RunRequest(run_key=run_key, asset_selection=selection, tags=tags)
 
 
 def run_requests(

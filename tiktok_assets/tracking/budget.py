@@ -2,11 +2,12 @@
 
 Refreshing one tracked id costs, per month, one request per asset partition each schedule
 tick refreshes (list routes: at least one page), times the ticks of its cadence in a month.
-With the defaults (daily: periods 1 and 7 and the profiles; weekly: 30 and 90) that is
-about 170 credits a month per shop or product, 140 per creator and 96 per video. A product
-on a tracked shop's list costs its real marginal cost instead: its totals are derived from
-the list (see `economy.sources`), so it costs its share of the list's pages (1/50 page per
-period and refresh) and its profile and daily series, about 101 credits a month.
+With the defaults (daily: periods 1 and 7 and the profiles; weekly: 30 and 90; a product's
+daily series over 7 days weekly) that is about 170 credits a month per shop, 104 per product,
+140 per creator and 96 per video. A product on a tracked shop's list costs its real marginal
+cost instead: its totals are derived from the list (see `economy.sources`), so it costs its
+share of the list's pages (1/50 page per period and refresh), its profile and its weekly
+series, about 36 credits a month.
 
 Discovery adds an id only while the projected monthly cost of the whole tracked set stays
 under `TIKTOK_DISCOVERY_BUDGET_SHARE` (default 1.0) of the usable monthly credits
@@ -21,17 +22,22 @@ import math
 from collections.abc import Mapping, Sequence
 
 from tiktok_assets.jobs import families_of
-from tiktok_assets.tracking.settings import Cadence
+from tiktok_assets.tracking.settings import HISTORY_ASSET, Cadence, HistoryCadence
 
 LIST_PAGE_SIZE = 50
 """Products on one page of a shop's list: a listed product's share of a list is 1/50 page."""
 
 
 def monthly_requests_per_id(
-    entity: str, cadences: Sequence[Cadence], *, derived: Sequence[str] = ()
+    entity: str,
+    cadences: Sequence[Cadence],
+    *,
+    derived: Sequence[str] = (),
+    history: HistoryCadence | None = None,
 ) -> float:
     """Requests a month that refreshing one id of `entity` takes (one page per list);
-    the assets in `derived` cost nothing (their numbers come from the day's lists)."""
+    the assets in `derived` cost nothing (their numbers come from the day's lists), and with
+    a `history` cadence the daily series costs one request per tick of its own schedule."""
     total = 0.0
     for cadence in cadences:
         per_tick = 0
@@ -40,19 +46,28 @@ def monthly_requests_per_id(
                 partitions = len(set(cadence.periods) & set(family.periods))
             else:
                 partitions = 1 if cadence.details else 0
-            per_tick += partitions * len([a for a in family.assets if a not in derived])
+            for asset in family.assets:
+                if asset in derived:
+                    continue
+                if history is not None and asset == HISTORY_ASSET:
+                    per_tick += 1 if cadence.name == history.cadence else 0
+                else:
+                    per_tick += partitions
         total += per_tick * cadence.runs_per_month
     return total
 
 
-def monthly_cost_of_a_listed_product(cadences: Sequence[Cadence]) -> float:
+def monthly_cost_of_a_listed_product(
+    cadences: Sequence[Cadence], history: HistoryCadence | None = None
+) -> float:
     """A product on a tracked shop's list: its totals derived from the list, its share of the
     list's pages (1/50 per period and refresh), and the rest as any product."""
     list_share = sum(
         len(set(cadence.periods) & set(LISTED_PERIODS)) / LIST_PAGE_SIZE * cadence.runs_per_month
         for cadence in cadences
     )
-    return monthly_requests_per_id("product", cadences, derived=DERIVED_FROM_LISTS) + list_share
+    own = monthly_requests_per_id("product", cadences, derived=DERIVED_FROM_LISTS, history=history)
+    return own + list_share
 
 
 DERIVED_FROM_LISTS = ("product_total",)
@@ -112,11 +127,16 @@ def projection(
     usable_credits: int,
     budget_share: float,
     listed: int = 0,
+    history: HistoryCadence | None = None,
 ) -> Projection:
     """The projection for `counts` tracked ids per entity, `listed` of the products on a
     tracked shop's list."""
-    per_id = {e: monthly_requests_per_id(e, cadences) for e in counts}
+    per_id = {e: monthly_requests_per_id(e, cadences, history=history) for e in counts}
     ceiling = None if budget_share <= 0 else budget_share * usable_credits
     return Projection(
-        dict(counts), per_id, ceiling, listed, monthly_cost_of_a_listed_product(cadences)
+        dict(counts),
+        per_id,
+        ceiling,
+        listed,
+        monthly_cost_of_a_listed_product(cadences, history),
     )

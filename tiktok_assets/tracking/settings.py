@@ -15,6 +15,10 @@
   schedule refreshes (`none`: no period); a period belongs to one schedule at most.
 - `TIKTOK_DETAILS_CADENCE` (`daily`): the schedule that refreshes the profiles (shop,
   product and video detail): `daily` or `weekly`.
+- `TIKTOK_HISTORY_FIRST_PERIOD` (90), `TIKTOK_HISTORY_PERIOD` (7) and
+  `TIKTOK_HISTORY_CADENCE` (`weekly`): a product's daily series is fetched over 90 days on
+  its first fetch, then over 7 days on every weekly refresh (gapless; the overlap picks up
+  late corrections); the period schedules refresh the totals only.
 - `TIKTOK_SCHEDULE_TIMEZONE` (`UTC`): the time zone of the cron strings.
 - `TIKTOK_AUTOMATION_DEFAULT_STATUS` (`stopped`): default status of every tracking sensor
   and schedule; `running` starts them when the code location loads (a toggle in the UI
@@ -84,6 +88,36 @@ class Cadence:
         return ticks_per_month(self.cron, self.timezone)
 
 
+HISTORY_ASSET = "product_history"
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryCadence:
+    """How the daily series stay gapless for little: `first_period` days on a product's first
+    fetch, then `period` days on every tick of the `cadence` schedule; the overlap of each
+    fetch with the last picks up the vendor's late corrections of the last days. Shorter
+    series and the totals of a day are derived from a series fetched that day."""
+
+    first_period: int = 90
+    period: int = 7
+    cadence: str = "weekly"
+
+    def __post_init__(self) -> None:
+        gap = {"daily": 1, "weekly": 7}.get(self.cadence)
+        if gap is None:
+            raise ValueError(f"TIKTOK_HISTORY_CADENCE={self.cadence!r} must be 'daily' or 'weekly'")
+        if self.period < gap:
+            raise ValueError(
+                f"TIKTOK_HISTORY_PERIOD={self.period} leaves gaps between {self.cadence} "
+                f"refreshes: it must be at least {gap} days"
+            )
+        if self.first_period < self.period:
+            raise ValueError(
+                f"TIKTOK_HISTORY_FIRST_PERIOD={self.first_period} must be at least "
+                f"TIKTOK_HISTORY_PERIOD={self.period}"
+            )
+
+
 @dataclasses.dataclass(frozen=True)
 class TrackingSettings:
     """Every knob of discovery and refresh (see the module docstring for the variables)."""
@@ -97,6 +131,7 @@ class TrackingSettings:
         Cadence("daily", "0 6 * * *", (1, 7), details=True),
         Cadence("weekly", "0 7 * * 1", (30, 90), details=False),
     )
+    history: HistoryCadence = HistoryCadence()
 
     def __post_init__(self) -> None:
         seen: dict[int, str] = {}
@@ -136,4 +171,7 @@ def settings_from_env(settings: Settings | None = None) -> TrackingSettings:
         chunk_ids=s.tiktok_refresh_chunk_ids,
         max_runs_per_job=s.tiktok_refresh_max_runs_per_job,
         cadences=cadences,
+        history=HistoryCadence(
+            s.tiktok_history_first_period, s.tiktok_history_period, s.tiktok_history_cadence
+        ),
     )

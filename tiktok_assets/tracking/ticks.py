@@ -106,7 +106,11 @@ def tracked_ids_tick(
             continue
         adds.append(IDS_BY_ENTITY[entity].build_add_request(new))
         batches += first_fetch_batches(
-            entity, new, chunk_ids=settings.chunk_ids, max_runs=settings.max_runs_per_job
+            entity,
+            new,
+            chunk_ids=settings.chunk_ids,
+            max_runs=settings.max_runs_per_job,
+            history=settings.history,
         )
         tracked[entity] += new
         counts.append(f"{len(new)} {entity}(s)")
@@ -121,6 +125,7 @@ def tracked_ids_tick(
         settings.cadences,
         usable_credits=pricing.usable_credits,
         budget_share=settings.budget_share,
+        history=settings.history,
     )
     if outlook.over:
         log.warning(f"{name}: the seeds push the tracked set over the budget: {outlook.describe()}")
@@ -174,6 +179,7 @@ def discovery_tick(
         usable_credits=pricing.usable_credits,
         budget_share=settings.budget_share,
         listed=len(listed & set(tracked["product"])),
+        history=settings.history,
     )
     full_cost = outlook.per_id.get(entity, 0.0)
     selector = Selector(
@@ -208,6 +214,7 @@ def discovery_tick(
         selector.new_ids,
         chunk_ids=settings.chunk_ids,
         max_runs=settings.max_runs_per_job,
+        history=settings.history,
     )
     launch = _launch(batches, pricing, log, name)
     suffix = str(max(selector.cursors.values(), default=0))
@@ -265,6 +272,7 @@ def refresh_tick(
         tracked_ids(instance),
         chunk_ids=settings.chunk_ids,
         max_runs=settings.max_runs_per_job,
+        history=settings.history,
     )
     if not batches:
         return SkipReason(f"{name}: nothing to refresh (no tracked ids for its jobs)")
@@ -321,6 +329,7 @@ def derived_refresh_tick(
                 tracked_ids(instance),
                 chunk_ids=settings.chunk_ids,
                 max_runs=settings.max_runs_per_job,
+                history=settings.history,
             )
             if derives_from_lists(b.family)
         ]
