@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dagster import (
     DefaultSensorStatus,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     sensor,
@@ -27,7 +28,7 @@ from tiktok_assets.api.resource import TikTokShopAPI
 from tiktok_assets.economy import CreditBudgetResource
 from tiktok_assets.jobs import FAMILIES, families_of
 from tiktok_assets.tracking.batches import Pricing
-from tiktok_assets.tracking.discovery import CREATOR_FEEDS, PRODUCT_FEEDS
+from tiktok_assets.tracking.discovery import CREATOR_FEEDS, PRODUCT_FEEDS, Feed
 from tiktok_assets.tracking.settings import (
     automation_running_by_default,
     settings_from_env,
@@ -80,63 +81,55 @@ def tracked_ids_sensor(
     )
 
 
-@sensor(
-    name="product_discovery_sensor",
-    jobs=[f.job for f in families_of("product")],
-    minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
-    default_status=_default_status(),
-    description=(
-        "After shop_products, creator_products or video_detail materialize, adds the product "
-        "ids they name that are not tracked (lists: top TIKTOK_DISCOVERY_TOP_N by revenue; at "
-        "most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick; within the credit budget) and "
-        "requests their detail and aggregates."
-    ),
-)
-def product_discovery_sensor(
-    context: SensorEvaluationContext,
-    warehouse: Warehouse,
-    api: TikTokShopAPI,
-    credit_budget: CreditBudgetResource,
-) -> SensorResult:
-    return discovery_tick(
-        context.instance,
-        context.cursor,
-        entity="product",
-        feeds=PRODUCT_FEEDS,
-        pricing=Pricing.from_resources(warehouse, api, credit_budget),
-        settings=settings_from_env(),
-        log=context.log,
-        name="product_discovery_sensor",
+def discovery_sensor(
+    name: str, entity: str, feeds: tuple[Feed, ...], description: str
+) -> SensorDefinition:
+    """The discovery sensor of one entity: new ids named by `feeds`' new rows."""
+
+    @sensor(
+        name=name,
+        jobs=[f.job for f in families_of(entity)],
+        minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
+        default_status=_default_status(),
+        description=description,
     )
+    def _discover(
+        context: SensorEvaluationContext,
+        warehouse: Warehouse,
+        api: TikTokShopAPI,
+        credit_budget: CreditBudgetResource,
+    ) -> SensorResult:
+        return discovery_tick(
+            context.instance,
+            context.cursor,
+            entity=entity,
+            feeds=feeds,
+            pricing=Pricing.from_resources(warehouse, api, credit_budget),
+            settings=settings_from_env(),
+            log=context.log,
+            name=name,
+        )
+
+    return _discover
 
 
-@sensor(
-    name="creator_discovery_sensor",
-    jobs=[f.job for f in families_of("creator")],
-    minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
-    default_status=_default_status(),
-    description=(
-        "After video_detail materializes, adds the creator ids it names that are not tracked "
-        "(at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick, within the credit budget) "
-        "and requests their totals and product lists."
-    ),
+product_discovery_sensor = discovery_sensor(
+    "product_discovery_sensor",
+    "product",
+    PRODUCT_FEEDS,
+    "After shop_products, creator_products or video_detail materialize, adds the product "
+    "ids they name that are not tracked (lists: top TIKTOK_DISCOVERY_TOP_N by revenue; at "
+    "most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick; within the credit budget, each "
+    "product priced at its marginal cost) and requests their detail and aggregates.",
 )
-def creator_discovery_sensor(
-    context: SensorEvaluationContext,
-    warehouse: Warehouse,
-    api: TikTokShopAPI,
-    credit_budget: CreditBudgetResource,
-) -> SensorResult:
-    return discovery_tick(
-        context.instance,
-        context.cursor,
-        entity="creator",
-        feeds=CREATOR_FEEDS,
-        pricing=Pricing.from_resources(warehouse, api, credit_budget),
-        settings=settings_from_env(),
-        log=context.log,
-        name="creator_discovery_sensor",
-    )
+creator_discovery_sensor = discovery_sensor(
+    "creator_discovery_sensor",
+    "creator",
+    CREATOR_FEEDS,
+    "After video_detail materializes, adds the creator ids it names that are not tracked "
+    "(at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick, within the credit budget) "
+    "and requests their totals and product lists.",
+)
 
 
 @sensor(

@@ -13,7 +13,6 @@ function that turns a partition's answer into rows, and its data-quality checks.
 import asyncio
 import dataclasses
 import datetime as dt
-import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -68,12 +67,13 @@ from tiktok_assets.economy.reconcile import (
 from tiktok_assets.economy.resolve import resolve
 from tiktok_assets.economy.sources import API, SOURCES_OF, Day, Derivation, Resolution
 from tiktok_assets.partitions import split_key
+from tiktok_assets.settings import get_settings
 from tiktok_assets.warehouse import Warehouse, safe_url
-from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
+from tiktok_assets.warehouse.tables import metadata
 
 API_POOL = "tiktok_api"
 FORCE_REFRESH_TAG = "tiktok/force_refresh"
-WRITE_BATCH_PARTITIONS = int(os.environ.get("TIKTOK_WRITE_BATCH_PARTITIONS") or 500)
+WRITE_BATCH_PARTITIONS = get_settings().tiktok_write_batch_partitions
 """Partitions fetched, then written in one transaction and reported, at a time in a run."""
 
 
@@ -83,8 +83,8 @@ def backfill_policy() -> BackfillPolicy:
     A single-run policy is also what lets `dagster asset materialize --partition-range`
     run a range from the command line.
     """
-    cap = os.environ.get("TIKTOK_MAX_PARTITIONS_PER_RUN", "").strip()
-    return BackfillPolicy.multi_run(int(cap)) if cap else BackfillPolicy.single_run()
+    cap = get_settings().tiktok_max_partitions_per_run
+    return BackfillPolicy.multi_run(cap) if cap else BackfillPolicy.single_run()
 
 
 STOPS_THE_RUN: tuple[type[Exception], ...] = (
@@ -186,24 +186,8 @@ async def fetch_partitions(
 
 
 def _write(conn: sa.Connection, warehouse: Warehouse, table: sa.Table, shaped: list[Shaped]) -> int:
-    rows = [row for s in shaped for row in s.rows]
-    if not rows:
-        return 0
-    owner = LIST_OWNERS.get(table.name)
-    if owner is not None:
-        # A ranked list is replaced whole for its day: a shorter list leaves no stale ranks.
-        days = {(r[owner], r["period"], r["snapshot_date"]) for r in rows}
-        for owner_id, period, day in days:
-            conn.execute(
-                table.delete().where(
-                    table.c[owner] == owner_id,
-                    table.c.period == period,
-                    table.c.snapshot_date == day,
-                )
-            )
-        conn.execute(table.insert(), rows)
-        return len(rows)
-    return warehouse.upsert(conn, table, rows)
+    """Write a batch's rows (`Warehouse.write`), inside the caller's transaction."""
+    return warehouse.write(conn, table, [row for s in shaped for row in s.rows])
 
 
 def _first_line(error: BaseException | None) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse.engine import ensure_tables, get_engine
-from tiktok_assets.warehouse.tables import metadata
+from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
 
 URL_ENV = "TIKTOK_WAREHOUSE_URL"
 _ROWS_PER_STATEMENT = 500
@@ -87,6 +87,27 @@ class Warehouse(ConfigurableResource):
 
     def table(self, name: str) -> sa.Table:
         return metadata.tables[name]
+
+    def write(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> int:
+        """Write fetched rows on `conn` (inside the caller's transaction): a ranked list
+        (`LIST_OWNERS`) replaces that owner's list of the day whole, so a shorter list leaves
+        no stale ranks; any other table is upserted by primary key."""
+        if not rows:
+            return 0
+        owner = LIST_OWNERS.get(table.name)
+        if owner is None:
+            return self.upsert(conn, table, rows)
+        days = {(r[owner], r["period"], r["snapshot_date"]) for r in rows}
+        for owner_id, period, day in days:
+            conn.execute(
+                table.delete().where(
+                    table.c[owner] == owner_id,
+                    table.c.period == period,
+                    table.c.snapshot_date == day,
+                )
+            )
+        conn.execute(table.insert(), rows)
+        return len(rows)
 
     def upsert(
         self, conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]
