@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 UP = 0.15
 DOWN = -0.15
 WINDOW_DAYS = 14
+_EPSILON = 1e-9
+"""Growth exactly at a threshold counts, whatever the float rounding (80.5 / 70 − 1)."""
 
 
 def window(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -71,8 +73,8 @@ def product_movers(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     slope = _slopes(values, present)
     trend = np.full(len(values), None, dtype=object)
     trend[complete] = "stable"
-    trend[complete & (growth >= UP)] = "up"
-    trend[complete & (growth <= DOWN)] = "down"
+    trend[complete & (growth >= UP - _EPSILON)] = "up"
+    trend[complete & (growth <= DOWN + _EPSILON)] = "down"
     trend[complete & (rev_prev == 0) & (rev_last > 0)] = "up"
     return pd.DataFrame(
         {
