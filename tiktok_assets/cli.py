@@ -1,4 +1,4 @@
-"""`tiktok-assets`: the project's command line (simulator, tracked ids, cost planner)."""
+"""`tiktok-assets`: the project's command line (simulator, tracked ids, cost planner, export)."""
 
 from __future__ import annotations
 
@@ -38,10 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from tiktok_assets.analytics.export import register_export
     from tiktok_assets.economy.cli import register_plan
     from tiktok_assets.tracking.cli import register_tracking
 
-    return [register_tracking, register_plan]
+    return [register_tracking, register_plan, register_export]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
