@@ -34,11 +34,19 @@ def test_an_upstream_materialization_requests_its_analytics_only() -> None:
         # one partition of product_total updates; others (222, other periods) stay missing
         _materialize(instance, "product_total", "111|7")
         after = evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
-        assert _requested(after) == {"product_leaderboard", "price_changes"}
+        assert _requested(after) == {"product_leaderboard", "price_changes", "alerts"}
+        for name in _requested(after):  # the requested run happens
+            _materialize(instance, name)
 
         _materialize(instance, "product_history", "222|30")
         later = evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
+        # alerts itself just updated on this tick (the previous request's run): it waits for
+        # its own upstream analytics to land, then follows them
         assert _requested(later) == {"product_movers", "new_products"}
+        for name in _requested(later):
+            _materialize(instance, name)
+        chained = evaluate_automation_conditions(defs=defs, instance=instance, cursor=later.cursor)
+        assert _requested(chained) == {"alerts"}
 
 
 def test_only_analytics_assets_carry_a_condition_and_the_sensor_targets_them_only() -> None:
@@ -55,5 +63,5 @@ def test_only_analytics_assets_carry_a_condition_and_the_sensor_targets_them_onl
     for asset in analytics_assets:
         deps = {d.to_user_string() for d in graph.get(asset.key).parent_keys}
         assert deps, asset.key
-        assert deps <= {a.key.to_user_string() for a in api_assets}
+        assert deps <= {a.key.to_user_string() for a in api_assets} | ANALYTICS
         assert AssetKey("api_credit_spend") not in graph.get(asset.key).parent_keys

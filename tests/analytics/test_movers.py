@@ -82,6 +82,7 @@ def test_movers_from_the_warehouse_missing_history_gives_null_growth(warehouse_u
     result = refresh(Warehouse(url=warehouse_url), "product_movers", today)
     movers = read(warehouse_url, "product_movers").set_index("product_id")
     assert movers.loc["1", "growth"] == pytest.approx(1.0) and movers.loc["1", "trend"] == "up"
+    assert (movers.loc["1", "sales_prev_7d"], movers.loc["1", "sales_7d"]) == (7, 14)
     assert pd.isna(movers.loc["2", "growth"]) and pd.isna(movers.loc["2", "revenue_prev_7d"])
     assert pd.isna(movers.loc["3", "growth"]) and movers.loc["3", "days_prev_7d"] == 6
     assert movers.loc["3", "revenue_prev_7d"] == 60.0

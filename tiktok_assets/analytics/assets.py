@@ -346,6 +346,50 @@ creator_product_links = _analytics_asset(
     attributed revenue and sales (longest period fetched) and the number of videos.""",
 )
 
+
+@asset(
+    name="alerts",
+    group_name=GROUP,
+    deps=[
+        product_movers,
+        price_changes,
+        creator_product_links,
+        product_leaderboard,
+        "shop_products",
+    ],
+    automation_condition=refresh_condition(),
+    kinds={"pandas"},
+)
+def alerts(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    """One row of table `alerts`: one firing of a watch rule of `alerts.yaml` (a 7-day sales
+    drop, a price cut, a new entrant in a shop's top N, a creator starting to promote a
+    tracked product), recorded once by its dedupe key, with `delivered_at` set once the
+    webhook (`TIKTOK_ALERT_WEBHOOK_URL`) accepted it. Pending alerts are retried at every
+    evaluation. An invalid `alerts.yaml` fails the evaluation and changes nothing."""
+    from tiktok_assets.analytics.alerts import alert_settings_from_env, run_alerts
+
+    settings = alert_settings_from_env()
+    summary = run_alerts(warehouse.engine, settings, clock.today(), clock.now())
+    for error in summary.errors:
+        context.log.warning(f"alert not delivered (stays pending): {error}")
+    lines = [f"**{summary.rules} rules, {len(summary.fired)} firing today, {summary.new} new.**"]
+    if not settings.webhook_url:
+        lines.append("No webhook (`TIKTOK_ALERT_WEBHOOK_URL` unset): alerts are recorded only.")
+    if not summary.rules:
+        lines.append(f"No rules: `{settings.rules_file.name}` is missing or has none.")
+    lines += [f"- {f.text}" for f in summary.fired[:10]]
+    return MaterializeResult(
+        metadata={
+            "preview": MetadataValue.md("\n\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:])),
+            "rules": MetadataValue.int(summary.rules),
+            "fired": MetadataValue.int(len(summary.fired)),
+            "new": MetadataValue.int(summary.new),
+            "delivered": MetadataValue.int(summary.delivered),
+            "pending": MetadataValue.int(summary.pending),
+        }
+    )
+
+
 analytics_assets = [
     product_leaderboard,
     product_movers,
@@ -354,4 +398,5 @@ analytics_assets = [
     shop_leaderboard,
     creator_leaderboard,
     creator_product_links,
+    alerts,
 ]

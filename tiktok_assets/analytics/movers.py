@@ -4,7 +4,8 @@ For `today`, the last week is the 7 days ending yesterday (`today−7 … today�
 previous week the 7 before (`today−14 … today−8`), as the API's period windows are.
 
 - `revenue_7d`, `revenue_prev_7d`: sums of `product_history` daily revenue over each week
-  (null when the week has no day at all); `days_7d`, `days_prev_7d` count the days present.
+  (null when the week has no day at all); `days_7d`, `days_prev_7d` count the days present;
+  `sales_7d`, `sales_prev_7d` are the same sums of daily units sold.
 - `growth` = `revenue_7d / revenue_prev_7d − 1`; null when either week misses a day (an
   incomplete week would fake a drop) or the previous week's revenue is 0.
 - `slope_14d`: least-squares slope of daily revenue over the days present of the 14-day
@@ -34,20 +35,18 @@ def window(today: dt.date) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=WINDOW_DAYS), today - dt.timedelta(days=1)
 
 
-def daily_matrix(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """Daily revenue, one row per product and one column per day of the window (NaN: the day
-    is missing from the history)."""
+def daily_matrix(history: pd.DataFrame, today: dt.date, value: str = "revenue") -> pd.DataFrame:
+    """Daily `value` (revenue or sales), one row per product and one column per day of the
+    window (NaN: the day is missing from the history)."""
     import pandas as pd
 
     first, last = window(today)
     days = pd.date_range(first, last, freq="D")
     if history.empty:
         return pd.DataFrame(columns=days, dtype="float64")
-    frame = history.assign(
-        date=pd.to_datetime(history["date"]),
-        revenue=pd.to_numeric(history["revenue"], errors="coerce").astype("float64"),
-    )
-    wide = frame.pivot_table(index="id", columns="date", values="revenue", aggfunc="last")
+    frame = history.assign(date=pd.to_datetime(history["date"]))
+    frame[value] = pd.to_numeric(frame[value], errors="coerce").astype("float64")
+    wide = frame.pivot_table(index="id", columns="date", values=value, aggfunc="last")
     return wide.reindex(columns=days)
 
 
@@ -59,6 +58,7 @@ def product_movers(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
 
     wide = daily_matrix(history, today)
     columns = ["product_id", "revenue_7d", "revenue_prev_7d", "days_7d", "days_prev_7d"]
+    columns += ["sales_7d", "sales_prev_7d"]
     if wide.empty:
         return pd.DataFrame(columns=[*columns, "growth", "slope_14d", "trend"])
     values = wide.to_numpy(dtype="float64")
@@ -71,6 +71,9 @@ def product_movers(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = np.where(complete & (rev_prev > 0), rev_last / rev_prev - 1, np.nan)
     slope = _slopes(values, present)
+    units = daily_matrix(history, today, "sales").reindex(wide.index).to_numpy(dtype="float64")
+    sales_prev = np.where(days_prev > 0, np.nansum(units[:, :7], axis=1), np.nan)
+    sales_last = np.where(days_last > 0, np.nansum(units[:, 7:], axis=1), np.nan)
     trend = np.full(len(values), None, dtype=object)
     trend[complete] = "stable"
     trend[complete & (growth >= UP - _EPSILON)] = "up"
@@ -83,6 +86,8 @@ def product_movers(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
             "revenue_prev_7d": rev_prev,
             "days_7d": days_last,
             "days_prev_7d": days_prev,
+            "sales_7d": pd.array(np.round(sales_last), dtype="Int64"),
+            "sales_prev_7d": pd.array(np.round(sales_prev), dtype="Int64"),
             "growth": growth,
             "slope_14d": slope,
             "trend": trend,

@@ -249,6 +249,8 @@ product_movers = sa.Table(
     sa.Column("revenue_prev_7d", sa.Float),
     sa.Column("days_7d", sa.Integer, nullable=False),
     sa.Column("days_prev_7d", sa.Integer, nullable=False),
+    sa.Column("sales_7d", sa.BigInteger),
+    sa.Column("sales_prev_7d", sa.BigInteger),
     sa.Column("growth", sa.Float),
     sa.Column("slope_14d", sa.Float),
     sa.Column("trend", sa.String(8)),
