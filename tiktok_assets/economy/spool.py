@@ -174,10 +174,13 @@ class JournalSpool:
         volume shared by several machines those come from the server's clock, not this
         machine's, so the age is measured against a stamp of the same clock.
         """
-        probe = self.path.with_name(f".{self.path.name}.clock")
-        with probe.open("w", encoding="utf-8") as file:  # a write, stamped by the file system
-            file.write(str(os.getpid()))
-        return probe.stat().st_mtime
+        probe = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.clock")
+        try:
+            with probe.open("w", encoding="utf-8") as file:  # a write, the file system stamps
+                file.write(str(os.getpid()))
+            return probe.stat().st_mtime
+        finally:  # one probe per call, removed: nothing is left in the spool folder
+            probe.unlink(missing_ok=True)
 
     def _give_back(self, lines: list[str]) -> None:
         if not lines:
