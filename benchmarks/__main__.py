@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks.support import RESULTS
 
-BENCHMARKS = ("batching", "rate", "peer", "scale")
+BENCHMARKS = ("batching", "rate", "peer", "scale", "analytics")
 
 
 def _machine() -> dict[str, Any]:

@@ -18,8 +18,10 @@ def _titles(engine: sa.Engine, today: dt.date) -> pd.DataFrame:
     details = queries.latest_profiles(
         engine, "product_detail", ["snapshot_date", "title", "shop_id"], today
     )
-    shop_lists = queries.latest_lists(engine, "shop_products", ["title"], today)
-    creator_lists = queries.latest_lists(engine, "creator_products", ["title"], today)
+    shop_lists = queries.latest_lists(engine, "shop_products", ["title"], today, untitled_only=True)
+    creator_lists = queries.latest_lists(
+        engine, "creator_products", ["title"], today, untitled_only=True
+    )
     return leaderboards.product_titles(details, shop_lists, creator_lists)
 
 

@@ -22,10 +22,22 @@ _INSERT_CHUNK = 1000
 
 
 def _frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows through the DBAPI cursor, without SQLAlchemy's per-value processing (SQLite hands
+    dates over as ISO strings; they are parsed column-wise below, much faster)."""
     import pandas as pd
 
-    rows = conn.execute(query).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        params = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}
+    if compiled.positiontup is not None:
+        bound: Any = tuple(params[k] for k in compiled.positiontup)
+    else:
+        bound = params
+    cursor = conn.exec_driver_sql(str(compiled), bound).cursor
+    rows = cursor.fetchall() if cursor is not None else []
+    frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=False)
     for name in columns:
         if name in ("snapshot_date", "date") or name.endswith("_date"):
             frame[name] = pd.to_datetime(frame[name])
@@ -71,13 +83,25 @@ def latest_profiles(engine: sa.Engine, name: str, columns: Sequence[str], today:
 
 
 def latest_lists(
-    engine: sa.Engine, name: str, columns: Sequence[str], today: dt.date
+    engine: sa.Engine,
+    name: str,
+    columns: Sequence[str],
+    today: dt.date,
+    *,
+    untitled_only: bool = False,
 ) -> pd.DataFrame:
-    """The latest ranked list (`shop_products`, `creator_products`) of each owner and period."""
+    """The latest ranked list (`shop_products`, `creator_products`) of each owner and period;
+    `untitled_only`: only rows of products without a `product_detail` title (title fallback)."""
     table = t.metadata.tables[name]
     owner = t.LIST_OWNERS[name]
     base = [owner, "period", "snapshot_date", "rank", "product_id"]
-    return read(engine, latest_rows(table, [owner, "period"], [*base, *columns], today))
+    query = latest_rows(table, [owner, "period"], [*base, *columns], today)
+    if untitled_only:
+        titled = sa.select(t.product_detail.c.id).where(
+            t.product_detail.c.title.is_not(None), t.product_detail.c.snapshot_date <= today
+        )
+        query = query.where(table.c.product_id.not_in(titled))
+    return read(engine, query)
 
 
 def history(engine: sa.Engine, first: dt.date, last: dt.date) -> pd.DataFrame:

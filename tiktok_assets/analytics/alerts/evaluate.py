@@ -133,47 +133,47 @@ def _price_cut(rule: Rule, data: Inputs, today: dt.date) -> list[Firing]:
 
 
 def _new_in_top(rule: Rule, data: Inputs, today: dt.date) -> list[Firing]:
-    out = []
     top, period = int(rule.param("top")), int(rule.param("period"))
     lists = data.shop_lists
     if lists.empty:
-        return out
+        return []
     lists = lists[(lists["period"] == period) & (lists["rank"] <= top)]
-    for shop_id, shop in lists.groupby("shop_id"):
-        if not _wanted(rule, str(shop_id)):
-            continue
-        dates = sorted(shop["snapshot_date"].unique())
-        if len(dates) < 2:
-            continue
-        latest, previous = (
-            shop[shop["snapshot_date"] == dates[-1]],
-            shop[shop["snapshot_date"] == dates[-2]],
-        )
-        before = set(previous["product_id"])
-        day = _day(dates[-1])
-        for row in latest.itertuples(index=False):
-            if row.product_id in before:
-                continue
-            pid = str(row.product_id)
-            title = row.title if isinstance(row.title, str) else data.titles.get(pid)
-            label = f"{title} ({pid})" if title else pid
-            out.append(
-                Firing(
-                    dedupe_key=f"{rule.name}|{shop_id}|{pid}|{day.isoformat()}",
-                    rule=rule.name,
-                    kind=rule.kind,
-                    entity_id=pid,
-                    fired_on=today,
-                    text=f"[{rule.name}] {label} entered shop {shop_id}'s top {top} "
-                    f"({period}-day revenue) at rank {int(row.rank)}",
-                    details={
-                        "shop_id": str(shop_id),
-                        "rank": int(row.rank),
-                        "period": period,
-                        "list_date": day.isoformat(),
-                    },
-                )
+    if rule.ids is not None:
+        lists = lists[lists["shop_id"].isin(rule.ids)]
+    dates = lists[["shop_id", "snapshot_date"]].drop_duplicates()
+    dates = dates.assign(
+        age=dates.groupby("shop_id")["snapshot_date"].rank(method="dense", ascending=False)
+    )
+    lists = lists.merge(dates, on=["shop_id", "snapshot_date"])
+    latest = lists[lists["age"] == 1]
+    previous = lists[lists["age"] == 2][["shop_id", "product_id"]].assign(was_there=True)
+    entered = latest[latest["shop_id"].isin(set(previous["shop_id"]))].merge(
+        previous, on=["shop_id", "product_id"], how="left"
+    )
+    entered = entered[entered["was_there"].isna()]
+    out = []
+    for row in entered.itertuples(index=False):
+        pid, shop_id = str(row.product_id), str(row.shop_id)
+        day = _day(row.snapshot_date)
+        title = row.title if isinstance(row.title, str) else data.titles.get(pid)
+        label = f"{title} ({pid})" if title else pid
+        out.append(
+            Firing(
+                dedupe_key=f"{rule.name}|{shop_id}|{pid}|{day.isoformat()}",
+                rule=rule.name,
+                kind=rule.kind,
+                entity_id=pid,
+                fired_on=today,
+                text=f"[{rule.name}] {label} entered shop {shop_id}'s top {top} "
+                f"({period}-day revenue) at rank {int(row.rank)}",
+                details={
+                    "shop_id": shop_id,
+                    "rank": int(row.rank),
+                    "period": period,
+                    "list_date": day.isoformat(),
+                },
             )
+        )
     return out
 
 
