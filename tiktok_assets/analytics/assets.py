@@ -125,7 +125,9 @@ def build_creator_leaderboard(engine: "sa.Engine", today: dt.date) -> Built:
 
 
 def build_product_movers(engine: "sa.Engine", today: dt.date) -> Built:
-    frame = compute.product_movers(engine, today)
+    first, last = compute.movers.window(today)
+    history = queries.history(engine, first, last)
+    frame = compute.movers.product_movers(history, today)
     numbers: dict[str, float | int] = {"dagster/row_count": len(frame)}
     if frame.empty:
         why = "No `product_history` rows in the last 14 days: materialize `product_history`."
@@ -143,9 +145,7 @@ def build_product_movers(engine: "sa.Engine", today: dt.date) -> Built:
         ("slope_14d", "slope / day", preview.money),
         ("trend", "trend", preview.text),
     ]
-    first, last = compute.movers.window(today)
     top = ranked.head(5)
-    history = queries.history(engine, first, last)
     series = {}
     for product_id in top["product_id"]:
         rows = history[history["id"] == product_id]

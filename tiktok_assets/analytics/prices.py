@@ -2,11 +2,11 @@
 `shop_products` rows across snapshot dates.
 
 One price per product and snapshot date: `product_detail`'s when that day has one, else the
-`shop_products` rows' (the most common value that day). Consecutive observations (by date)
-with different prices make one change: `change_date` is the day the new price was first
-seen, `previous_date` the last day the old one was seen, and `change_pct` =
-`(new − old) / old × 100` (null when the old price is 0). Only changes within the last
-`LOOKBACK_DAYS` (90) are listed.
+`shop_products` rows' (the most common value that day, the lower on a tie). Consecutive
+observations (by date) with different prices make one change: `change_date` is the day the
+new price was first seen, `previous_date` the last day the old one was seen, and
+`change_pct` = `(new − old) / old × 100` (null when the old price is 0). Only changes
+within the last `LOOKBACK_DAYS` (90) are listed.
 """
 
 from __future__ import annotations
@@ -32,12 +32,18 @@ def daily_prices(details: pd.DataFrame, listed: pd.DataFrame) -> pd.DataFrame:
     if not details.empty:
         parts.append(details.rename(columns={"id": "product_id"}).assign(source=0))
     if not listed.empty:
-        common = (
+        counted = (
             listed.dropna(subset=["price"])
-            .groupby(["product_id", "snapshot_date"])["price"]
-            .agg(lambda s: s.mode().iloc[0])
+            .groupby(["product_id", "snapshot_date", "price"])
+            .size()
+            .rename("seen")
             .reset_index()
         )
+        common = counted.sort_values(
+            ["product_id", "snapshot_date", "seen", "price"],
+            ascending=[True, True, False, True],
+            kind="mergesort",
+        ).drop_duplicates(["product_id", "snapshot_date"])[["product_id", "snapshot_date", "price"]]
         parts.append(common.assign(source=1))
     if not parts:
         return pd.DataFrame(columns=["product_id", "snapshot_date", "price"])

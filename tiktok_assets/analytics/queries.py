@@ -178,26 +178,25 @@ def list_appearances(engine: sa.Engine, today: dt.date) -> tuple[pd.DataFrame, p
     appearances, owners = [], []
     for name, owner in t.LIST_OWNERS.items():
         table = t.metadata.tables[name]
-        first = (
+        ordered = (
             sa.select(
-                table.c[owner], table.c.product_id, sa.func.min(table.c.snapshot_date).label("d")
+                table.c[owner],
+                table.c.product_id,
+                table.c.snapshot_date,
+                table.c.rank,
+                sa.func.row_number()
+                .over(
+                    partition_by=[table.c[owner], table.c.product_id],
+                    order_by=[table.c.snapshot_date, table.c.rank],
+                )
+                .label("n"),
             )
             .where(table.c.snapshot_date <= today)
-            .group_by(table.c[owner], table.c.product_id)
             .subquery()
         )
-        on = sa.and_(
-            table.c[owner] == first.c[owner],
-            table.c.product_id == first.c.product_id,
-            table.c.snapshot_date == first.c.d,
-        )
-        query = (
-            sa.select(
-                table.c[owner], table.c.product_id, table.c.snapshot_date, sa.func.min(table.c.rank)
-            )
-            .select_from(table.join(first, on))
-            .group_by(table.c[owner], table.c.product_id, table.c.snapshot_date)
-        )
+        query = sa.select(
+            ordered.c[owner], ordered.c.product_id, ordered.c.snapshot_date, ordered.c.rank
+        ).where(ordered.c.n == 1)
         frame = read(engine, query, ["owner_id", "product_id", "snapshot_date", "rank"])
         appearances.append(frame.assign(source=name))
         owner_query = (
