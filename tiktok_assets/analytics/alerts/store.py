@@ -128,17 +128,13 @@ def record(engine: sa.Engine, firings: list[Firing], now: dt.datetime) -> int:
     ]
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     table = t.alerts
-    new = 0
-    with engine.begin() as conn:
-        for start in range(0, len(rows), 500):
-            batch = rows[start : start + 500]
-            stmt = (
-                dialect.insert(table)
-                .values(batch)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            )
-            new += len(conn.execute(stmt.returning(table.c.dedupe_key)).all())
-    return new
+    stmt = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.dedupe_key)
+    )
+    with engine.begin() as conn:  # executemany: SQLAlchemy batches it ("insertmanyvalues")
+        return len(conn.execute(stmt, rows).all())
 
 
 def pending(engine: sa.Engine) -> list[dict[str, Any]]:
