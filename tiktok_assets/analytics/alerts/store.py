@@ -128,13 +128,12 @@ def record(engine: sa.Engine, firings: list[Firing], now: dt.datetime) -> int:
     ]
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     table = t.alerts
-    stmt = (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.dedupe_key)
-    )
-    with engine.begin() as conn:  # executemany: SQLAlchemy batches it ("insertmanyvalues")
-        return len(conn.execute(stmt, rows).all())
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    count = sa.select(sa.func.count()).select_from(table)
+    with engine.begin() as conn:  # one executemany; new = rows added by this transaction
+        before = conn.execute(count).scalar_one()
+        conn.execute(stmt, rows)
+        return conn.execute(count).scalar_one() - before
 
 
 def pending(engine: sa.Engine) -> list[dict[str, Any]]:
