@@ -210,8 +210,8 @@ def list_appearances(engine: sa.Engine, today: dt.date) -> tuple[pd.DataFrame, p
 
 
 def history_summary(engine: sa.Engine, since: dt.date, today: dt.date) -> pd.DataFrame:
-    """`id, date, revenue, sales` of the history of products whose first row or first sale is
-    on or after `since` (the candidates for `new_products`), plus, for the others, nothing."""
+    """`id, date, revenue, sales` before `today` of the products whose first history row or
+    first sale is on or after `since` (the candidates for `new_products`); no other product."""
     h = t.product_history
     firsts = (
         sa.select(
