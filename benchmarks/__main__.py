@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks.support import RESULTS
 
-BENCHMARKS = ("batching", "rate", "peer", "scale", "coverage")
+BENCHMARKS = ("batching", "rate", "peer", "scale", "coverage", "analytics")
 
 
 def _machine() -> dict[str, Any]:

@@ -101,6 +101,8 @@ BAD = [
     ("TIKTOK_HISTORY_FIRST_PERIOD", "60", "one of the periods 1, 7, 30, 90"),
     ("TIKTOK_HISTORY_PERIOD", "week", "one of the periods 1, 7, 30, 90"),
     ("TIKTOK_HISTORY_CADENCE", "monthly", "'daily' or 'weekly'"),
+    ("TIKTOK_ALERT_ATTEMPTS", "0", "a whole number >= 1"),
+    ("TIKTOK_ALERT_BACKOFF_SECONDS", "soon", "a number of seconds >= 0"),
     ("TIKTOK_API_CONCURRENCY", "0", "a whole number >= 1"),
     ("TIKTOK_MAX_PARTITIONS_PER_RUN", "all", "a whole number >= 1, or unset"),
     ("TIKTOK_WRITE_BATCH_PARTITIONS", "0", "a whole number >= 1"),
@@ -135,6 +137,7 @@ def test_a_bad_value_names_itself(
 
 def test_every_variable_with_rules_has_a_bad_value_above() -> None:
     free = {"WH_API_KEY", "TIKTOK_JOURNAL_SPOOL_DIR", "DAGSTER_HOME", "TIKTOK_TRACKED_FILE"}
+    free |= {"TIKTOK_ALERTS_FILE", "TIKTOK_ALERT_WEBHOOK_URL"}  # a path; a secret
     assert {name for name, _, _ in BAD} == set(env_names()) - free
 
 

@@ -1,4 +1,4 @@
-"""`tiktok-assets`: the project's command line (simulator, tracked ids, cost planner)."""
+"""`tiktok-assets`: the project's command line (simulator, tracked ids, cost planner, export)."""
 
 from __future__ import annotations
 
@@ -38,11 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from tiktok_assets.analytics.export import register_export
     from tiktok_assets.economy.cli import register_plan
     from tiktok_assets.tracking.cli import register_tracking
     from tiktok_assets.warehouse.cli import register_db
 
-    return [register_tracking, register_plan, register_db]
+    return [register_tracking, register_plan, register_db, register_export]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

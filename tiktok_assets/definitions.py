@@ -2,6 +2,7 @@
 
 from dagster import Definitions
 
+from tiktok_assets.analytics import analytics_assets, analytics_automation_sensor
 from tiktok_assets.assets import api_assets
 from tiktok_assets.economy import economy_assets, economy_checks
 from tiktok_assets.jobs import tracking_jobs
@@ -10,10 +11,10 @@ from tiktok_assets.schedules import tracking_schedules
 from tiktok_assets.sensors import tracking_sensors
 
 defs = Definitions(
-    assets=[*api_assets, *economy_assets],
+    assets=[*api_assets, *economy_assets, *analytics_assets],
     asset_checks=[*economy_checks],
     jobs=[*tracking_jobs],
-    sensors=[*tracking_sensors],
+    sensors=[*tracking_sensors, analytics_automation_sensor],
     schedules=[*tracking_schedules],
     resources=resources(),
 )

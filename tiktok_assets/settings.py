@@ -168,6 +168,13 @@ class Settings(BaseSettings):
     tiktok_automation_default_status: Annotated[
         Literal["running", "stopped"], BeforeValidator(_lower)
     ] = "stopped"
+    # -- alerts ------------------------------------------------------------------------------
+    tiktok_alerts_file: Path | None = None
+    tiktok_alert_webhook_url: SecretStr | None = None
+    tiktok_alert_attempts: Whole = Field(default=3, ge=1)
+    tiktok_alert_backoff_seconds: Annotated[float, BeforeValidator(_stripped)] = Field(
+        default=1.0, ge=0
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -220,10 +227,14 @@ ALLOWED = {
     "tiktok_history_cadence": "'daily' or 'weekly'",
     "tiktok_schedule_timezone": "an IANA time zone name, e.g. UTC or Europe/Paris",
     "tiktok_automation_default_status": "'running' or 'stopped'",
+    "tiktok_alerts_file": "a file path",
+    "tiktok_alert_webhook_url": "a URL (a secret: never shown)",
+    "tiktok_alert_attempts": "a whole number >= 1",
+    "tiktok_alert_backoff_seconds": "a number of seconds >= 0",
 }
 """What each variable may hold, as error messages say it."""
 
-SECRET = frozenset({"wh_api_key"})
+SECRET = frozenset({"wh_api_key", "tiktok_alert_webhook_url"})
 """Variables whose value no message shows."""
 
 

@@ -260,3 +260,147 @@ SNAPSHOT_TABLES = {
 }
 LIST_OWNERS = {"shop_products": "shop_id", "creator_products": "creator_id"}
 """The column naming whose list a ranked-list table row belongs to."""
+
+# -- analytics -------------------------------------------------------------------------------
+# Tables written by the assets of `tiktok_assets.analytics` (read the warehouse, no request).
+# Each keeps one row set per `snapshot_date` (the day it was computed): re-computing on the
+# same day replaces that day's rows.
+
+
+def _analytics_key(*columns: sa.Column) -> list[sa.Column]:
+    return [_snapshot_date(), *columns]
+
+
+product_leaderboard = sa.Table(
+    "product_leaderboard",
+    metadata,
+    *_analytics_key(_period(), sa.Column("rank", sa.Integer, primary_key=True)),
+    sa.Column("product_id", ID, nullable=False),
+    sa.Column("title", sa.Text),
+    sa.Column("shop_id", ID),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("rank_change", sa.Integer),
+    sa.Column("numbers_date", sa.Date, nullable=False),
+    sa.Column("data_age_days", sa.Integer, nullable=False),
+)
+"""One row per tracked product, period and day: its rank by revenue in the period."""
+
+product_movers = sa.Table(
+    "product_movers",
+    metadata,
+    *_analytics_key(_id("product_id")),
+    sa.Column("revenue_7d", sa.Float),
+    sa.Column("revenue_prev_7d", sa.Float),
+    sa.Column("days_7d", sa.Integer, nullable=False),
+    sa.Column("days_prev_7d", sa.Integer, nullable=False),
+    sa.Column("sales_7d", sa.BigInteger),
+    sa.Column("sales_prev_7d", sa.BigInteger),
+    sa.Column("growth", sa.Float),
+    sa.Column("slope_14d", sa.Float),
+    sa.Column("trend", sa.String(8)),
+)
+"""One row per product with daily history and day: week-over-week revenue growth and trend."""
+
+new_products = sa.Table(
+    "new_products",
+    metadata,
+    *_analytics_key(_id("product_id")),
+    sa.Column("title", sa.Text),
+    sa.Column("shop_id", ID),
+    sa.Column("first_seen_date", sa.Date, nullable=False),
+    sa.Column("first_seen_in", sa.String(20), nullable=False),
+    sa.Column("list_owner_id", ID),
+    sa.Column("rank_on_entry", sa.Integer),
+    sa.Column("first_sales_date", sa.Date),
+    sa.Column("revenue_since_first_seen", sa.Float),
+    sa.Column("early_growth", sa.Float),
+)
+"""One row per product first seen within the last N days, per day."""
+
+price_changes = sa.Table(
+    "price_changes",
+    metadata,
+    *_analytics_key(_id("product_id"), sa.Column("change_date", sa.Date, primary_key=True)),
+    sa.Column("previous_date", sa.Date, nullable=False),
+    sa.Column("old_price", sa.Float, nullable=False),
+    sa.Column("new_price", sa.Float, nullable=False),
+    sa.Column("change_pct", sa.Float),
+    sa.Column("title", sa.Text),
+)
+"""One row per price change of a tracked product (the date the new price was first seen)."""
+
+shop_leaderboard = sa.Table(
+    "shop_leaderboard",
+    metadata,
+    *_analytics_key(_period(), sa.Column("rank", sa.Integer, primary_key=True)),
+    sa.Column("shop_id", ID, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("products", sa.Integer),
+    sa.Column("rank_change", sa.Integer),
+    sa.Column("numbers_date", sa.Date, nullable=False),
+    sa.Column("data_age_days", sa.Integer, nullable=False),
+)
+"""One row per tracked shop, period and day: its rank by revenue in the period."""
+
+creator_leaderboard = sa.Table(
+    "creator_leaderboard",
+    metadata,
+    *_analytics_key(_period(), sa.Column("rank", sa.Integer, primary_key=True)),
+    sa.Column("creator_id", ID, nullable=False),
+    sa.Column("revenue", sa.Float),
+    sa.Column("sales", sa.BigInteger),
+    sa.Column("products", sa.Integer),
+    sa.Column("videos", sa.Integer),
+    sa.Column("followers", sa.BigInteger),
+    sa.Column("rank_change", sa.Integer),
+    sa.Column("numbers_date", sa.Date, nullable=False),
+    sa.Column("data_age_days", sa.Integer, nullable=False),
+)
+"""One row per tracked creator, period and day: its rank by attributed revenue."""
+
+creator_product_links = sa.Table(
+    "creator_product_links",
+    metadata,
+    *_analytics_key(_id("creator_id"), _id("product_id")),
+    sa.Column("in_creator_list", sa.Boolean, nullable=False),
+    sa.Column("videos", sa.Integer, nullable=False),
+    sa.Column("period", sa.Integer),
+    sa.Column("attributed_revenue", sa.Float),
+    sa.Column("attributed_sales", sa.BigInteger),
+    sa.Column("numbers_date", sa.Date),
+)
+"""One row per (creator, product) pair seen in a creator's list or a video, per day."""
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("dedupe_key", sa.String(200), primary_key=True),
+    sa.Column("rule", sa.String(80), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("entity_id", ID),
+    sa.Column("fired_on", sa.Date, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("details", JSONType, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+)
+"""One row per alert firing (once: `dedupe_key`); `delivered_at` null while pending."""
+
+ANALYTICS_TABLES = {
+    t.name: t
+    for t in (
+        product_leaderboard,
+        product_movers,
+        new_products,
+        price_changes,
+        shop_leaderboard,
+        creator_leaderboard,
+        creator_product_links,
+    )
+}
+"""The analytics tables keyed by `snapshot_date` (`alerts` is keyed by its dedupe key)."""
