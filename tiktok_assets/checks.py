@@ -9,8 +9,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 REVENUE_TOLERANCE = 0.02
 """Relative gap allowed between revenue and sales × price (prices and averages are rounded)."""
@@ -59,6 +62,8 @@ def numbers_valid(
     """Every value in `columns` is present and not negative."""
     if frame.empty:
         return _verdict([], 0, "numbers present and >= 0")
+    import pandas as pd
+
     values = frame[list(columns)].apply(pd.to_numeric, errors="coerce")
     bad = values.isna().any(axis=1) | (values < 0).any(axis=1)
     return _verdict(list(_labels(frame[bad], label_cols)), len(frame), "numbers present and >= 0")
@@ -69,6 +74,8 @@ def period_matches(frame: pd.DataFrame, label_cols: Sequence[str]) -> CheckOutco
     if frame.empty:
         return _verdict([], 0, "payload period equals partition period")
     stated = frame["raw"].map(lambda raw: raw.get("period") if isinstance(raw, dict) else None)
+    import pandas as pd
+
     bad = pd.to_numeric(stated, errors="coerce") != frame["period"]
     return _verdict(
         list(_labels(frame[bad], label_cols)), len(frame), "payload period equals partition period"

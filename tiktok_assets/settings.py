@@ -17,8 +17,8 @@ import re
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -95,8 +95,8 @@ def _origin(value: Any) -> Any:
     value = _stripped(value)
     if not isinstance(value, str):
         return value
-    url = httpx.URL(value)
-    if url.scheme not in ("http", "https") or not url.host:
+    url = urlsplit(value)
+    if url.scheme not in ("http", "https") or not url.hostname:
         raise ValueError("not an http(s) origin")
     return value.rstrip("/")
 

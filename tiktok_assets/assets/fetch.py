@@ -15,9 +15,8 @@ import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from dagster import (
     AssetCheckResult,
@@ -70,6 +69,9 @@ from tiktok_assets.partitions import split_key
 from tiktok_assets.settings import get_settings
 from tiktok_assets.warehouse import Warehouse, safe_url
 from tiktok_assets.warehouse.tables import metadata
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 API_POOL = "tiktok_api"
 FORCE_REFRESH_TAG = "tiktok/force_refresh"
@@ -138,7 +140,7 @@ class Shaped:
 
 
 Shaper = Callable[[Fetched, dt.date, dt.datetime], Shaped]
-Checker = Callable[[pd.DataFrame, list[tuple[Fetched, Shaped]]], CheckOutcome]
+Checker = Callable[["pd.DataFrame", list[tuple[Fetched, Shaped]]], CheckOutcome]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -302,6 +304,8 @@ def _store_batch(run: "FetchRun", results: list[Fetched]) -> None:
                 asset_key=run.context.asset_key, partition=f.key, metadata=metadata_
             )
         )
+    import pandas as pd  # only when a run stores: loading the code location stays light
+
     frame = pd.DataFrame([row for _, s, _ in shaped for row in s.rows])
     pairs = [(f, s) for f, s, _ in shaped]
     for check in run.checks:

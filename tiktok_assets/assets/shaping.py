@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import AssetCheckSeverity
 
 from tiktok_assets import checks as rules
 from tiktok_assets.assets.fetch import Check, Fetched, Shaped, Shaper
 from tiktok_assets.assets.rows import history_rows, ranked_rows, snapshot_row
 from tiktok_assets.warehouse.tables import metadata
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AGGREGATE_LABEL = ("id", "period")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from dagster import (
     AssetCheckResult,
@@ -24,6 +24,9 @@ from tiktok_assets.economy.budget import BudgetSettings, month_reset_date
 from tiktok_assets.economy.journal import credits_spent, spend_by_day
 from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.warehouse.resource import Warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WARN_FRACTION = 0.8
 """Share of the monthly limit past which `credit_budget_check` warns."""

@@ -20,9 +20,8 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 
 from tiktok_assets import clock
@@ -31,6 +30,9 @@ from tiktok_assets.api.hooks import CallRecord
 from tiktok_assets.economy.errors import RequestJournalError
 from tiktok_assets.economy.spool import JournalSpool
 from tiktok_assets.warehouse.tables import api_calls
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _c = api_calls.c
 log = logging.getLogger(__name__)
@@ -273,6 +275,8 @@ def spend_by_day(engine: sa.Engine, since: dt.date) -> pd.DataFrame:
     )
     with engine.connect() as conn:
         rows = [(day, *(int(v or 0) for v in counts)) for day, *counts in conn.execute(query).all()]
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=list(SPEND_COLUMNS))
     return frame.astype({name: "int64" for name in SPEND_COLUMNS[1:]})
 

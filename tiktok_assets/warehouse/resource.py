@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
@@ -16,6 +15,9 @@ from sqlalchemy.engine import make_url
 from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse.engine import ensure_tables, get_engine
 from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 URL_ENV = "TIKTOK_WAREHOUSE_URL"
 _ROWS_PER_STATEMENT = 500
@@ -128,6 +130,8 @@ class Warehouse(ConfigurableResource):
         """Run a query and return a pandas DataFrame."""
         query = sa.text(sql) if isinstance(sql, str) else sql
         with self.engine.connect() as conn:
+            import pandas as pd
+
             return pd.read_sql(query, conn, params=params)
 
     def read_table(self, name: str) -> pd.DataFrame:
