@@ -43,7 +43,7 @@ from tiktok_assets.tracking.ticks import (
 from tiktok_assets.warehouse import Warehouse
 
 TRACKED_INTERVAL_SECONDS = 60
-DISCOVERY_INTERVAL_SECONDS = 120
+DISCOVERY_INTERVAL_SECONDS = 60
 DERIVED_INTERVAL_SECONDS = 60
 
 
