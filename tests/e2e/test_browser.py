@@ -29,8 +29,9 @@ from tiktok_assets.warehouse import Warehouse
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 BROWSER_TIMEOUT_SECONDS = 300
-"""The one test over the suite's 120 s limit: `dagster dev` starts, a run goes through its
-daemon and the analytics refresh, all on two cores (about 150 s)."""
+"""The one test allowed past the suite's 120 s limit: `dagster dev` starts, a run goes through
+its daemon and the analytics refresh, all on two cores — 80 s in CI, past 120 s when the
+machine is busy with other work."""
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
