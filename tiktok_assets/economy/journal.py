@@ -69,7 +69,7 @@ class Freshness:
         return _c.called_at >= self.cutoff
 
 
-def _succeeded() -> sa.ColumnElement[bool]:
+def succeeded() -> sa.ColumnElement[bool]:
     """A paid (or imported) answer with its body: what may be served again."""
     return sa.and_(
         _c.status >= 200,
@@ -126,7 +126,7 @@ def _fresh_body_query(request: ApiRequest, freshness: Freshness) -> sa.Select:
         .where(
             _c.route == request.route,
             _c.params == request.params_key,
-            _succeeded(),
+            succeeded(),
             freshness.condition(),
         )
         .order_by(_c.called_at.desc(), _c.call_id.desc())
@@ -304,7 +304,7 @@ def fresh_keys(
     """Every (route, params_key) the journal would serve now: `is_fresh` for many at once."""
     query = (
         sa.select(_c.route, _c.params)
-        .where(_succeeded(), Freshness.at(max_age, now=now).condition())
+        .where(succeeded(), Freshness.at(max_age, now=now).condition())
         .distinct()
     )
     if routes is not None:
@@ -323,7 +323,7 @@ def known_totals(
     """The `total` of the newest successful page of each (route, id, period) of list routes."""
     query = (
         sa.select(_c.route, _c.entity_id, _c.params, _c.body["total"].as_integer())
-        .where(_c.route.in_(sorted(set(routes))), _succeeded())
+        .where(_c.route.in_(sorted(set(routes))), succeeded())
         .order_by(_c.called_at, _c.call_id)
     )
     if entity_id is not None:

@@ -33,7 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_assets.api import endpoints as ep
-from tiktok_assets.economy.journal import Answer
+from tiktok_assets.economy.journal import Answer, succeeded
 from tiktok_assets.warehouse.tables import api_calls
 
 log = logging.getLogger(__name__)
@@ -114,11 +114,7 @@ def _answers(
         .where(
             _c.route == route,
             _c.call_date == day,
-            _c.status >= 200,
-            _c.status < 300,
-            _c.error.is_(None),
-            _c.body.is_not(None),
-            sa.not_(_c.cache_hit),
+            succeeded(),
         )
         .order_by(_c.called_at, _c.call_id)
     )
@@ -311,10 +307,7 @@ def listed_products(
             _c.route == ep.SHOP_PRODUCTS.route,
             _c.entity_id.in_(sorted(shops)),
             _c.call_date >= today - dt.timedelta(days=LIST_LOOKBACK_DAYS),
-            _c.status >= 200,
-            _c.status < 300,
-            _c.body.is_not(None),
-            sa.not_(_c.cache_hit),
+            succeeded(),
         )
         .order_by(_c.called_at, _c.call_id)
     )
