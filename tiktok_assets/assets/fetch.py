@@ -483,15 +483,15 @@ class FetchRun:
             samples = await self.verify(client)
             if samples:
                 await asyncio.to_thread(_store_batch, self, samples)
-                if any(isinstance(f.error, STOPS_FETCHING) for f in samples):
-                    self._give_up(r.paid)
-                    return
             record_type = self.source.endpoint.record
             derived = [_derived(d, record_type) for _, d in sorted(r.derived.items())]
             for start in range(0, len(derived), WRITE_BATCH_PARTITIONS):
                 await asyncio.to_thread(
                     _store_batch, self, derived[start : start + WRITE_BATCH_PARTITIONS]
                 )
+            if any(isinstance(f.error, STOPS_FETCHING) for f in samples):
+                self._give_up(r.paid)  # what needs no request is stored all the same
+                return
             batches = [
                 r.paid[start : start + WRITE_BATCH_PARTITIONS]
                 for start in range(0, len(r.paid), WRITE_BATCH_PARTITIONS)
