@@ -3,6 +3,7 @@ real-clock run (see scripts/date-shift). Exit 1 when any outcome changes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -40,7 +41,12 @@ def run_pytest(junit: Path, fake_start: str | None) -> None:
     command = [sys.executable, "-m", "pytest", "-q", "-m", MARKER, "-p", "no:cacheprovider"]
     command += [f"--junitxml={junit}", "-o", "junit_family=xunit2", "--no-header", "-rfE"]
     if fake_start is not None:
-        command = ["faketime", fake_start, *command]
+        # An offset from the real clock, the same for every process the tests start (a
+        # `faketime DATE` start time would restart each new process's clock at DATE, and
+        # processes sharing the rate limiter would disagree on what time it is).
+        start = dt.datetime.fromisoformat(fake_start).replace(tzinfo=dt.UTC)
+        offset = int((start - dt.datetime.now(dt.UTC)).total_seconds())
+        command = ["faketime", "-f", f"{offset:+d}", *command]
     print(f"date-shift: {'clock at ' + fake_start if fake_start else 'real clock'}", flush=True)
     subprocess.run(command, check=False, env=os.environ.copy())
 
