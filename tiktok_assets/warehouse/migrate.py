@@ -71,12 +71,19 @@ def upgrade(engine: sa.Engine) -> Upgrade:
         config = alembic_config(conn)
         before = _revision(conn)
         if before is None:
+            # Stamped through a MigrationContext of this connection, not `alembic.command`,
+            # whose module-wide proxies another thread's alembic (Dagster's own storage
+            # schema, for one) could swap out underneath.
+            stamp = MigrationContext.configure(conn)
+            script = ScriptDirectory.from_config(config)
             existing = set(sa.inspect(conn).get_table_names())
             if not existing & set(FIRST_RELEASE_TABLES):
                 metadata.create_all(conn)
-                command.stamp(config, "head")
+                stamp.stamp(script, "head")
                 return Upgrade(None, head_revision(), created=True)
-            command.stamp(config, FIRST_RELEASE)
+            stamp.stamp(script, FIRST_RELEASE)
+        elif before == head_revision():
+            return Upgrade(before, before, created=False)
         command.upgrade(config, "head")
         return Upgrade(before, _revision(conn) or "", created=False)
 
