@@ -62,7 +62,6 @@ def test_daily_tick_with_25000_products_is_a_few_dozen_runs_covering_every_id(
         print(f"\ndaily_refresh_schedule tick, {PRODUCTS:,} products: {seconds:.2f} s")
     requests = data.run_requests or []
     assert 2 <= len(requests) <= 36
-    assert seconds < 30
 
     keys = covered(requests, instance)
     # Lists first: the product totals wait for the shop lists' runs (derived_refresh_sensor).
