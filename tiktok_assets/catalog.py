@@ -76,3 +76,10 @@ SOURCES: dict[str, AssetSource] = {
         AssetSource("video_metrics", ep.VIDEO_METRICS, p.video_period, "videos", "video"),
     )
 }
+
+SOURCES_OF: dict[str, tuple[str, ...]] = {
+    "product_total": ("shop_products", "product_history"),
+    "product_history": ("product_history",),
+}
+"""The derivable assets and the sources that may answer them, cheapest first (how each
+source answers: `tiktok_assets.economy.sources`)."""

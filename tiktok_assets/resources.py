@@ -9,7 +9,7 @@ from __future__ import annotations
 from dagster import EnvVar
 
 from tiktok_assets.api.resource import TikTokShopAPI
-from tiktok_assets.economy import CreditBudgetResource
+from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse import Warehouse, configured_url
 

@@ -31,14 +31,12 @@ from dagster import (
 )
 
 from tiktok_assets.api.resource import TikTokShopAPI
-from tiktok_assets.economy import CreditBudgetResource
-from tiktok_assets.tracking.batches import Pricing
+from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.tracking.settings import (
     Cadence,
     automation_running_by_default,
     settings_from_env,
 )
-from tiktok_assets.tracking.ticks import refresh_tick
 from tiktok_assets.warehouse import Warehouse
 
 IMPLICIT_ASSET_JOB = "__ASSET_JOB"
@@ -78,6 +76,10 @@ def refresh_schedule(cadence: Cadence) -> ScheduleDefinition:
         api: TikTokShopAPI,
         credit_budget: CreditBudgetResource,
     ) -> list[RunRequest] | SkipReason:
+        # The tick (SQLAlchemy, the economy) loads when the schedule evaluates, not at load.
+        from tiktok_assets.tracking.batches import Pricing
+        from tiktok_assets.tracking.ticks import refresh_tick
+
         return refresh_tick(
             context.instance,
             cadence_name=cadence.name,

@@ -25,22 +25,18 @@ from dagster import (
 )
 
 from tiktok_assets.api.resource import TikTokShopAPI
-from tiktok_assets.economy import CreditBudgetResource
+from tiktok_assets.catalog import SOURCES_OF
+from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.jobs import FAMILIES, families_of
-from tiktok_assets.tracking.batches import Pricing
-from tiktok_assets.tracking.discovery import CREATOR_FEEDS, PRODUCT_FEEDS, Feed
 from tiktok_assets.tracking.settings import (
     automation_running_by_default,
     settings_from_env,
     tracked_file,
 )
-from tiktok_assets.tracking.ticks import (
-    derived_refresh_tick,
-    derives_from_lists,
-    discovery_tick,
-    tracked_ids_tick,
-)
 from tiktok_assets.warehouse import Warehouse
+
+# The ticks (`tiktok_assets.tracking.ticks`, with SQLAlchemy and the economy) are imported
+# when a sensor evaluates, not when the code location loads.
 
 TRACKED_INTERVAL_SECONDS = 60
 DISCOVERY_INTERVAL_SECONDS = 60
@@ -70,6 +66,9 @@ def tracked_ids_sensor(
     api: TikTokShopAPI,
     credit_budget: CreditBudgetResource,
 ) -> SensorResult:
+    from tiktok_assets.tracking.batches import Pricing
+    from tiktok_assets.tracking.ticks import tracked_ids_tick
+
     return tracked_ids_tick(
         context.instance,
         context.cursor,
@@ -81,10 +80,9 @@ def tracked_ids_sensor(
     )
 
 
-def discovery_sensor(
-    name: str, entity: str, feeds: tuple[Feed, ...], description: str
-) -> SensorDefinition:
-    """The discovery sensor of one entity: new ids named by `feeds`' new rows."""
+def discovery_sensor(name: str, entity: str, description: str) -> SensorDefinition:
+    """The discovery sensor of one entity (`product` or `creator`): new ids named by the new
+    rows of its feeds (`tiktok_assets.tracking.discovery`)."""
 
     @sensor(
         name=name,
@@ -99,11 +97,15 @@ def discovery_sensor(
         api: TikTokShopAPI,
         credit_budget: CreditBudgetResource,
     ) -> SensorResult:
+        from tiktok_assets.tracking.batches import Pricing
+        from tiktok_assets.tracking.discovery import CREATOR_FEEDS, PRODUCT_FEEDS
+        from tiktok_assets.tracking.ticks import discovery_tick
+
         return discovery_tick(
             context.instance,
             context.cursor,
             entity=entity,
-            feeds=feeds,
+            feeds={"product": PRODUCT_FEEDS, "creator": CREATOR_FEEDS}[entity],
             pricing=Pricing.from_resources(warehouse, api, credit_budget),
             settings=settings_from_env(),
             log=context.log,
@@ -116,7 +118,6 @@ def discovery_sensor(
 product_discovery_sensor = discovery_sensor(
     "product_discovery_sensor",
     "product",
-    PRODUCT_FEEDS,
     "After shop_products, creator_products or video_detail materialize, adds the product "
     "ids they name that are not tracked (lists: top TIKTOK_DISCOVERY_TOP_N by revenue; at "
     "most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick; within the credit budget, each "
@@ -125,7 +126,6 @@ product_discovery_sensor = discovery_sensor(
 creator_discovery_sensor = discovery_sensor(
     "creator_discovery_sensor",
     "creator",
-    CREATOR_FEEDS,
     "After video_detail materializes, adds the creator ids it names that are not tracked "
     "(at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick, within the credit budget) "
     "and requests their totals and product lists.",
@@ -134,7 +134,8 @@ creator_discovery_sensor = discovery_sensor(
 
 @sensor(
     name="derived_refresh_sensor",
-    jobs=[f.job for f in FAMILIES.values() if derives_from_lists(f)],
+    # The jobs whose partitions the day's shop lists can answer (`ticks.derives_from_lists`).
+    jobs=[f.job for f in FAMILIES.values() if any(a in SOURCES_OF for a in f.assets)],
     minimum_interval_seconds=DERIVED_INTERVAL_SECONDS,
     default_status=_default_status(),
     description=(
@@ -150,6 +151,9 @@ def derived_refresh_sensor(
     api: TikTokShopAPI,
     credit_budget: CreditBudgetResource,
 ) -> SensorResult:
+    from tiktok_assets.tracking.batches import Pricing
+    from tiktok_assets.tracking.ticks import derived_refresh_tick
+
     return derived_refresh_tick(
         context.instance,
         context.cursor,

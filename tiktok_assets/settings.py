@@ -21,8 +21,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 
 class SettingsError(ValueError):
@@ -105,6 +103,9 @@ def _database_url(value: Any) -> Any:
     value = _stripped(value)
     if not isinstance(value, str):
         return value
+    from sqlalchemy.engine import make_url  # imported only when a URL is set: loading stays light
+    from sqlalchemy.exc import ArgumentError
+
     try:
         make_url(value)
     except (ArgumentError, ValueError):

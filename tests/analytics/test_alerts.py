@@ -20,7 +20,7 @@ from tiktok_assets.analytics.alerts import (
     load_rules,
     run_alerts,
 )
-from tiktok_assets.analytics.assets import refresh
+from tiktok_assets.analytics.build import refresh
 from tiktok_assets.warehouse import Warehouse
 from tiktok_assets.warehouse import tables as t
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.analytics.support import insert, product_total
-from tiktok_assets.analytics.assets import refresh
+from tiktok_assets.analytics.build import refresh
 from tiktok_assets.cli import main
 from tiktok_assets.warehouse import Warehouse
 from tiktok_assets.warehouse import tables as t

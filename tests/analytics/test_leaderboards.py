@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.analytics.support import insert, product_total, read
-from tiktok_assets.analytics.assets import refresh
+from tiktok_assets.analytics.build import refresh
 from tiktok_assets.warehouse import Warehouse
 from tiktok_assets.warehouse import tables as t
 

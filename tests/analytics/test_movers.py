@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.analytics.support import history, read
-from tiktok_assets.analytics.assets import refresh
+from tiktok_assets.analytics.build import refresh
 from tiktok_assets.analytics.movers import product_movers
 from tiktok_assets.warehouse import Warehouse
 

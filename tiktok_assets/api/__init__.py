@@ -1,13 +1,11 @@
-"""The TikTok Shop analytics API: endpoints, typed records, errors and the HTTP client."""
+"""The TikTok Shop analytics API: endpoints, typed records, errors and the HTTP client.
 
-from tiktok_assets.api.client import (
-    AsyncTikTokShopClient,
-    ClientSettings,
-    RankedList,
-    TikTokShopClient,
-    Usage,
-    track_usage,
-)
+The client's names (`TikTokShopClient`, ...) are imported from `tiktok_assets.api.client` on
+first use, so that importing an endpoint or an error does not load httpx.
+"""
+
+from typing import Any
+
 from tiktok_assets.api.endpoints import ENDPOINTS, ApiRequest, Endpoint, build_request
 from tiktok_assets.api.errors import (
     BadRequest,
@@ -30,6 +28,24 @@ from tiktok_assets.api.hooks import (
     RequestJournal,
 )
 from tiktok_assets.api.ids import is_valid_id, validate_id
+from tiktok_assets.api.methods import RankedList
+
+_CLIENT_NAMES = (
+    "AsyncTikTokShopClient",
+    "ClientSettings",
+    "TikTokShopClient",
+    "Usage",
+    "track_usage",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLIENT_NAMES:
+        from tiktok_assets.api import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ENDPOINTS",

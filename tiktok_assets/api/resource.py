@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from tiktok_assets.api.client import (
-    AsyncTikTokShopClient,
-    ClientSettings,
-    EndpointMethods,
-    TikTokShopClient,
-)
-from tiktok_assets.api.endpoints import Endpoint
+from tiktok_assets.api.methods import EndpointMethods
+
+if TYPE_CHECKING:  # the client (httpx) is imported when a client is opened, not at load
+    from tiktok_assets.api.client import AsyncTikTokShopClient, ClientSettings, TikTokShopClient
+    from tiktok_assets.api.endpoints import Endpoint
 
 
 class TikTokShopAPI(ConfigurableResource, EndpointMethods):
@@ -58,6 +56,8 @@ class TikTokShopAPI(ConfigurableResource, EndpointMethods):
 
     def settings(self, *, force_refresh: bool = False) -> ClientSettings:
         """The client settings this resource describes."""
+        from tiktok_assets.api.client import ClientSettings
+
         return ClientSettings(
             origin=self.origin,
             api_key=self.api_key,
@@ -73,10 +73,14 @@ class TikTokShopAPI(ConfigurableResource, EndpointMethods):
 
     def client(self, *, force_refresh: bool = False, **hooks: Any) -> TikTokShopClient:
         """A blocking client (a context manager) with the given limiter/journal/budget."""
+        from tiktok_assets.api.client import TikTokShopClient
+
         return TikTokShopClient(self.settings(force_refresh=force_refresh), **hooks)
 
     def async_client(self, *, force_refresh: bool = False, **hooks: Any) -> AsyncTikTokShopClient:
         """An async client (an async context manager) with the given limiter/journal/budget."""
+        from tiktok_assets.api.client import AsyncTikTokShopClient
+
         return AsyncTikTokShopClient(self.settings(force_refresh=force_refresh), **hooks)
 
     def _call(self, endpoint: Endpoint, id: str | None, **params: Any) -> Any:

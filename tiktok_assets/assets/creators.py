@@ -1,6 +1,6 @@
 """Creator assets: totals and the products a creator promotes, per creator id and period."""
 
-from tiktok_assets.assets.fetch import fetch_asset
+from tiktok_assets.assets.factory import fetch_asset
 from tiktok_assets.assets.shaping import (
     AGGREGATE_LABEL,
     list_total_check,

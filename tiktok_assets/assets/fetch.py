@@ -6,43 +6,41 @@ it works through them in batches of `TIKTOK_WRITE_BATCH_PARTITIONS`, so memory a
 transactions stay bounded however long the range. While one batch is written and reported,
 the next is being fetched: requests keep going out during Dagster's event writes.
 
-`fetch_asset(...)` builds one asset from its `AssetSource` (endpoint, partitions, table), a
-function that turns a partition's answer into rows, and its data-quality checks.
+The assets themselves are defined by `tiktok_assets.assets.factory.fetch_asset`, which
+imports this module when a run starts (not when the code location loads).
 """
 
 import asyncio
 import dataclasses
-import datetime as dt
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetDep,
     AssetExecutionContext,
     AssetMaterialization,
-    AssetsDefinition,
-    BackfillPolicy,
-    BetaWarning,
-    Config,
     Failure,
     MetadataValue,
-    SpecificPartitionsPartitionMapping,
-    TableColumn,
-    TableSchema,
-    asset,
 )
-from pydantic import Field
 
 from tiktok_assets import clock
 from tiktok_assets.api import errors, models
 from tiktok_assets.api.client import AsyncTikTokShopClient, Usage, track_usage
 from tiktok_assets.api.endpoints import build_request
 from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets.assets.factory import (
+    API_POOL,
+    FORCE_REFRESH_TAG,
+    Check,
+    Checker,
+    FetchConfig,
+    Shaped,
+    Shaper,
+    backfill_policy,
+    sources_check_name,
+)
 from tiktok_assets.catalog import AssetSource
 from tiktok_assets.checks import CheckOutcome, combine
 from tiktok_assets.economy import (
@@ -70,23 +68,26 @@ from tiktok_assets.settings import get_settings
 from tiktok_assets.warehouse import Warehouse, safe_url
 from tiktok_assets.warehouse.tables import metadata
 
-if TYPE_CHECKING:
-    import pandas as pd
+__all__ = [
+    "API_POOL",
+    "FORCE_REFRESH_TAG",
+    "Check",
+    "Checker",
+    "FetchConfig",
+    "FetchRun",
+    "Fetched",
+    "Shaped",
+    "Shaper",
+    "backfill_policy",
+    "run_fetch",
+    "sources_check_name",
+]
 
-API_POOL = "tiktok_api"
-FORCE_REFRESH_TAG = "tiktok/force_refresh"
+if TYPE_CHECKING:
+    pass
+
 WRITE_BATCH_PARTITIONS = get_settings().tiktok_write_batch_partitions
 """Partitions fetched, then written in one transaction and reported, at a time in a run."""
-
-
-def backfill_policy() -> BackfillPolicy:
-    """One run per contiguous range of partitions, unless TIKTOK_MAX_PARTITIONS_PER_RUN caps it.
-
-    A single-run policy is also what lets `dagster asset materialize --partition-range`
-    run a range from the command line.
-    """
-    cap = get_settings().tiktok_max_partitions_per_run
-    return BackfillPolicy.multi_run(cap) if cap else BackfillPolicy.single_run()
 
 
 STOPS_THE_RUN: tuple[type[Exception], ...] = (
@@ -100,15 +101,6 @@ STOPS_THE_RUN: tuple[type[Exception], ...] = (
 STOPS_FETCHING = (*STOPS_THE_RUN, EconomyStoreError)
 """Errors after which no further request is sent: the above, and the rate limiter, the
 journal or the budget failing to use the warehouse."""
-
-
-class FetchConfig(Config):
-    """Run configuration of the API assets."""
-
-    force_refresh: bool = Field(
-        default=False,
-        description="Bypass the request journal: pay again for answers already fetched today.",
-    )
 
 
 @dataclasses.dataclass
@@ -129,28 +121,6 @@ class Fetched:
 
 class NotAttempted(Exception):
     """The run stopped before this partition was requested."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Shaped:
-    """What a partition's answer becomes: rows, plus facts the checks need."""
-
-    rows: list[dict[str, Any]]
-    list_total: int | None = None
-
-
-Shaper = Callable[[Fetched, dt.date, dt.datetime], Shaped]
-Checker = Callable[["pd.DataFrame", list[tuple[Fetched, Shaped]]], CheckOutcome]
-
-
-@dataclasses.dataclass(frozen=True)
-class Check:
-    """A data-quality rule attached to an asset."""
-
-    name: str
-    description: str
-    rule: Checker
-    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
 
 
 async def fetch_partitions(
@@ -224,12 +194,6 @@ def _failure_message(
         if not isinstance(f.error, NotAttempted):
             lines.append(f"  {f.key}: {_first_line(f.error)}")
     return "\n".join(lines)
-
-
-def _column_schema(table: sa.Table) -> TableSchema:
-    return TableSchema(
-        columns=[TableColumn(c.name, str(c.type).lower(), description=None) for c in table.columns]
-    )
 
 
 @dataclasses.dataclass
@@ -592,10 +556,6 @@ class FetchRun:
         )
 
 
-def sources_check_name(asset: str) -> str:
-    return f"{asset}_sources_agree"
-
-
 def run_fetch(
     context: AssetExecutionContext,
     config: FetchConfig,
@@ -621,69 +581,3 @@ def run_fetch(
     run.open()
     run.fetch_and_store()
     yield from run.report()
-
-
-def fetch_asset(
-    source: AssetSource,
-    *,
-    description: str,
-    shape: Shaper,
-    checks: Sequence[Check] = (),
-    lineage_from: Sequence[str] = (),
-) -> AssetsDefinition:
-    """Build the asset for `source` (see the module docstring)."""
-    table = metadata.tables[source.table]
-    # Data-dependent lineage: the edge shows in the graph, but maps to no upstream
-    # partition, so a new shop list never marks every product partition stale.
-    deps = [
-        AssetDep(upstream, partition_mapping=SpecificPartitionsPartitionMapping([]))
-        for upstream in lineage_from
-    ]
-
-    def _asset(
-        context: AssetExecutionContext,
-        config: FetchConfig,
-        api: TikTokShopAPI,
-        warehouse: Warehouse,
-        credit_budget: CreditBudgetResource,
-    ) -> Iterator[AssetCheckResult]:
-        yield from run_fetch(context, config, api, warehouse, credit_budget, source, shape, checks)
-
-    with warnings.catch_warnings():
-        # Backfill policies are beta in Dagster 1.13; batching is what this project is for.
-        warnings.simplefilter("ignore", BetaWarning)
-        return asset(
-            name=source.asset,
-            description=description,
-            group_name=source.group,
-            partitions_def=source.partitions_def,
-            backfill_policy=backfill_policy(),
-            pool=API_POOL,
-            kinds={"api", "python", "sql"},
-            deps=deps,
-            output_required=False,
-            check_specs=[
-                AssetCheckSpec(c.name, asset=source.asset, description=c.description)
-                for c in checks
-            ]
-            + (
-                [
-                    AssetCheckSpec(
-                        sources_check_name(source.asset),
-                        asset=source.asset,
-                        description=(
-                            "values derived from other answers of the day (shop lists, "
-                            "daily series) agreed with the API's own answers for the "
-                            "sampled partitions (sales equal, revenue within 0.5 % or 0.01)"
-                        ),
-                    )
-                ]
-                if source.asset in SOURCES_OF
-                else []
-            ),
-            metadata={
-                "dagster/column_schema": _column_schema(table),
-                "dagster/table_name": table.name,
-                "endpoint": source.endpoint.route,
-            },
-        )(_asset)

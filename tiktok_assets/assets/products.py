@@ -1,6 +1,6 @@
 """Product assets: profile, totals and daily history, per product id (and period)."""
 
-from tiktok_assets.assets.fetch import fetch_asset
+from tiktok_assets.assets.factory import fetch_asset
 from tiktok_assets.assets.shaping import (
     AGGREGATE_LABEL,
     daily_series,

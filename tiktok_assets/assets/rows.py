@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiktok_assets.api.client import RankedList
+from tiktok_assets.api.methods import RankedList
 from tiktok_assets.api.models import ProductDay, Record
 
 

@@ -9,21 +9,24 @@ from typing import TYPE_CHECKING
 from dagster import AssetCheckSeverity
 
 from tiktok_assets import checks as rules
-from tiktok_assets.assets.fetch import Check, Fetched, Shaped, Shaper
-from tiktok_assets.assets.rows import history_rows, ranked_rows, snapshot_row
-from tiktok_assets.warehouse.tables import metadata
+from tiktok_assets.assets.factory import Check, Shaped, Shaper
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from tiktok_assets.assets.fetch import Fetched
 
 AGGREGATE_LABEL = ("id", "period")
 
 
 def snapshot(table_name: str) -> Shaper:
     """One row per partition and day."""
-    table = metadata.tables[table_name]
 
     def shape(f: Fetched, day: dt.date, at: dt.datetime) -> Shaped:
+        from tiktok_assets.assets.rows import snapshot_row
+        from tiktok_assets.warehouse.tables import metadata
+
+        table = metadata.tables[table_name]
         row = snapshot_row(
             table, f.value, entity_id=f.entity_id, period=f.period, snapshot_date=day, fetched_at=at
         )
@@ -34,9 +37,12 @@ def snapshot(table_name: str) -> Shaper:
 
 def ranked(table_name: str, owner_column: str) -> Shaper:
     """One row per list item, ranked in the server's order."""
-    table = metadata.tables[table_name]
 
     def shape(f: Fetched, day: dt.date, at: dt.datetime) -> Shaped:
+        from tiktok_assets.assets.rows import ranked_rows
+        from tiktok_assets.warehouse.tables import metadata
+
+        table = metadata.tables[table_name]
         rows = ranked_rows(
             table,
             f.value,
@@ -53,6 +59,8 @@ def ranked(table_name: str, owner_column: str) -> Shaper:
 
 def daily_series(f: Fetched, day: dt.date, at: dt.datetime) -> Shaped:
     """One row per product and date."""
+    from tiktok_assets.assets.rows import history_rows
+
     return Shaped(history_rows(f.value, entity_id=f.entity_id, fetched_at=at))
 
 

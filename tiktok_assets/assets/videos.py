@@ -1,6 +1,6 @@
 """Video assets: metadata per video id, and engagement per video id and period."""
 
-from tiktok_assets.assets.fetch import fetch_asset
+from tiktok_assets.assets.factory import fetch_asset
 from tiktok_assets.assets.shaping import AGGREGATE_LABEL, numbers_check, period_check, snapshot
 from tiktok_assets.catalog import SOURCES
 

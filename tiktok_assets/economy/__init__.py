@@ -8,9 +8,8 @@ spool kept while it was away.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypedDict
-
-import sqlalchemy as sa
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from tiktok_assets.economy.assets import (
     api_credit_spend,
@@ -32,31 +31,43 @@ from tiktok_assets.economy.errors import (
     RateLimiterError,
     RequestJournalError,
 )
-from tiktok_assets.economy.journal import (
-    SqlRequestJournal,
-    credits_spent,
-    fresh_keys,
-    is_fresh,
-    known_totals,
-    last_known_total,
-    spend_by_day,
-)
-from tiktok_assets.economy.planner import (
-    AssetCost,
-    CostPlan,
-    parse_partitions,
-    plan_partitions,
-    plan_selection,
-)
-from tiktok_assets.economy.ratelimit import (
-    ARRIVAL_MARGIN_SECONDS,
-    WINDOW_SECONDS,
-    SqlRateLimiter,
-    rate_per_minute_from_env,
-)
 from tiktok_assets.economy.resource import CreditBudgetResource
-from tiktok_assets.economy.spool import JournalSpool
-from tiktok_assets.warehouse.engine import ensure_tables
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from tiktok_assets.economy.journal import SqlRequestJournal
+    from tiktok_assets.economy.ratelimit import SqlRateLimiter
+
+_LAZY = {
+    "tiktok_assets.economy.journal": (
+        "SqlRequestJournal",
+        "credits_spent",
+        "fresh_keys",
+        "is_fresh",
+        "known_totals",
+        "last_known_total",
+        "spend_by_day",
+    ),
+    "tiktok_assets.economy.planner": (
+        "AssetCost",
+        "CostPlan",
+        "parse_partitions",
+        "plan_partitions",
+        "plan_selection",
+    ),
+    "tiktok_assets.economy.ratelimit": ("SqlRateLimiter", "rate_per_minute_from_env"),
+    "tiktok_assets.economy.spool": ("JournalSpool",),
+}
+"""Names whose modules use SQLAlchemy at import: loaded on first use, so that the code
+location (which needs only the resource, the spend asset and its check) loads without it."""
+
+
+def __getattr__(name: str) -> Any:
+    for module, names in _LAZY.items():
+        if name in names:
+            return getattr(import_module(module), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class EconomyHooks(TypedDict):
@@ -82,6 +93,15 @@ def open_economy(
     `bucket` names the rate-limit window: one per API key (e.g. the resource's
     `key_fingerprint`), so every run and machine using that key shares it.
     """
+    from tiktok_assets.economy.journal import SqlRequestJournal
+    from tiktok_assets.economy.ratelimit import (
+        ARRIVAL_MARGIN_SECONDS,
+        WINDOW_SECONDS,
+        SqlRateLimiter,
+    )
+    from tiktok_assets.economy.spool import JournalSpool
+    from tiktok_assets.warehouse.engine import ensure_tables
+
     ensure_tables(warehouse_engine)
     spool = JournalSpool.for_engine(warehouse_engine)
     spool.replay(warehouse_engine)  # answers paid while the warehouse was away, before planning

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -21,12 +20,12 @@ from dagster import (
 
 from tiktok_assets import clock
 from tiktok_assets.economy.budget import BudgetSettings, month_reset_date
-from tiktok_assets.economy.journal import credits_spent, spend_by_day
 from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.warehouse.resource import Warehouse
 
 if TYPE_CHECKING:
     import pandas as pd
+    import sqlalchemy as sa
 
 WARN_FRACTION = 0.8
 """Share of the monthly limit past which `credit_budget_check` warns."""
@@ -82,6 +81,8 @@ def spend_summary(
     engine: sa.Engine, settings: BudgetSettings, today: dt.date | None = None
 ) -> SpendSummary:
     """Read this month's spend and the last `DAYS_SHOWN` days from the journal."""
+    from tiktok_assets.economy.journal import credits_spent, spend_by_day
+
     today = today or clock.today()
     since = min(today.replace(day=1), today - dt.timedelta(days=DAYS_SHOWN - 1))
     return SpendSummary(

@@ -16,16 +16,17 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from tiktok_assets import clock
 from tiktok_assets.api.endpoints import ApiRequest
 from tiktok_assets.api.errors import CreditBudgetExceeded
 from tiktok_assets.api.hooks import CallRecord
 from tiktok_assets.economy.errors import CreditBudgetError
-from tiktok_assets.economy.journal import credits_spent
 from tiktok_assets.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the journal and SQLAlchemy load when a budget reads them, not at load
+    import sqlalchemy as sa
 
 LIMIT_ENV = "TIKTOK_MONTHLY_CREDIT_LIMIT"
 RESERVE_ENV = "TIKTOK_CREDIT_RESERVE"
@@ -191,6 +192,10 @@ class MonthlyCreditBudget:
             self._refresh(today)
 
     def _refresh(self, today: dt.date) -> None:
+        import sqlalchemy as sa
+
+        from tiktok_assets.economy.journal import credits_spent
+
         try:
             self._db_spent = credits_spent(self.engine, today)
         except sa.exc.SQLAlchemyError as exc:

@@ -6,9 +6,12 @@ limiter, the request journal or the credit budget instead of "the warehouse".
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from tiktok_assets.warehouse.resource import safe_url
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 def _first_line(error: BaseException) -> str:

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
+from tiktok_assets.economy.resource import DEFAULT_SAMPLE as DEFAULT_SAMPLE  # re-exported
+from tiktok_assets.economy.resource import SAMPLE_ENV as SAMPLE_ENV
 from tiktok_assets.economy.sources import Day, Derivation
 from tiktok_assets.warehouse.resource import upsert_statement
 from tiktok_assets.warehouse.tables import source_reconciliation
@@ -25,8 +27,6 @@ from tiktok_assets.warehouse.tables import source_reconciliation
 _r = source_reconciliation.c
 REVENUE_RELATIVE = 0.005
 REVENUE_ABSOLUTE = 0.01
-DEFAULT_SAMPLE = 3
-SAMPLE_ENV = "TIKTOK_RECONCILE_SAMPLE"
 
 
 class Trust(enum.Enum):

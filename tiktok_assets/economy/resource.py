@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
+
 from dagster import ConfigurableResource
 from pydantic import Field
 
@@ -14,8 +15,15 @@ from tiktok_assets.economy.budget import (
     MonthlyCreditBudget,
     budget_settings_from_env,
 )
-from tiktok_assets.economy.reconcile import DEFAULT_SAMPLE, SAMPLE_ENV
 from tiktok_assets.settings import Settings
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+DEFAULT_SAMPLE = 3
+"""Partitions per source, asset and day paid for and compared before a source is trusted
+(`tiktok_assets.economy.reconcile`)."""
+SAMPLE_ENV = "TIKTOK_RECONCILE_SAMPLE"
 
 
 class CreditBudgetResource(ConfigurableResource):

@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_assets.api import endpoints as ep
+from tiktok_assets.catalog import SOURCES_OF as SOURCES_OF  # the derivable assets
 from tiktok_assets.economy.journal import Answer, succeeded
 from tiktok_assets.warehouse.tables import api_calls
 
@@ -42,12 +43,6 @@ _c = api_calls.c
 API = "api"
 SHOP_PRODUCTS = "shop_products"
 PRODUCT_HISTORY = "product_history"
-
-SOURCES_OF: dict[str, tuple[str, ...]] = {
-    "product_total": (SHOP_PRODUCTS, PRODUCT_HISTORY),
-    "product_history": (PRODUCT_HISTORY,),
-}
-"""The derivable assets and the sources that may answer them, cheapest first."""
 
 
 @dataclasses.dataclass(frozen=True)

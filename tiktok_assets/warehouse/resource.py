@@ -1,4 +1,8 @@
-"""`Warehouse`: the Dagster resource for the SQLAlchemy warehouse (SQLite or PostgreSQL)."""
+"""`Warehouse`: the Dagster resource for the SQLAlchemy warehouse (SQLite or PostgreSQL).
+
+SQLAlchemy and the tables are imported when the resource is used, not when the code location
+loads (the assets only name this class).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 
 from tiktok_assets.settings import Settings, get_settings
-from tiktok_assets.warehouse.engine import ensure_tables, get_engine
-from tiktok_assets.warehouse.tables import LIST_OWNERS, metadata
 
 if TYPE_CHECKING:
     import pandas as pd
+    import sqlalchemy as sa
 
 URL_ENV = "TIKTOK_WAREHOUSE_URL"
 _ROWS_PER_STATEMENT = 500
@@ -49,11 +49,15 @@ def configured_url(settings: Settings | None = None) -> str | EnvVar:
 
 def safe_url(url: str) -> str:
     """The URL with any password masked, for messages."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
 def upsert_statement(engine: sa.Engine, table: sa.Table, rows: Sequence[Mapping[str, Any]]):
     """`INSERT ... ON CONFLICT (primary key) DO UPDATE` for SQLite and PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(list(rows))
     keys = [c.name for c in table.primary_key.columns]
@@ -79,21 +83,29 @@ class Warehouse(ConfigurableResource):
     @property
     def engine(self) -> sa.Engine:
         """The process's engine for this URL, with every table created."""
+        from tiktok_assets.warehouse.engine import ensure_tables, get_engine
+
         engine = get_engine(self.url)
         ensure_tables(engine)
         return engine
 
     @property
     def dialect(self) -> str:
+        from sqlalchemy.engine import make_url
+
         return make_url(self.url).get_backend_name()
 
     def table(self, name: str) -> sa.Table:
+        from tiktok_assets.warehouse.tables import metadata
+
         return metadata.tables[name]
 
     def write(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> int:
         """Write fetched rows on `conn` (inside the caller's transaction): a ranked list
         (`LIST_OWNERS`) replaces that owner's list of the day whole, so a shorter list leaves
         no stale ranks; any other table is upserted by primary key."""
+        from tiktok_assets.warehouse.tables import LIST_OWNERS
+
         if not rows:
             return 0
         owner = LIST_OWNERS.get(table.name)
@@ -128,6 +140,8 @@ class Warehouse(ConfigurableResource):
 
     def read_frame(self, sql: str | sa.Select, params: Mapping[str, Any] | None = None):
         """Run a query and return a pandas DataFrame."""
+        import sqlalchemy as sa
+
         query = sa.text(sql) if isinstance(sql, str) else sql
         with self.engine.connect() as conn:
             import pandas as pd
@@ -136,5 +150,7 @@ class Warehouse(ConfigurableResource):
 
     def read_table(self, name: str) -> pd.DataFrame:
         """A whole table, ordered by its primary key."""
+        import sqlalchemy as sa
+
         table = self.table(name)
         return self.read_frame(sa.select(table).order_by(*table.primary_key.columns))
