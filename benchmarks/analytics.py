@@ -247,7 +247,7 @@ def postgres_schema() -> Iterator[str | None]:
 def measure(url: str, products: int) -> dict[str, Any]:
     """Fill the warehouse, build yesterday's analytics, then time today's."""
     from tiktok_assets.analytics.alerts import alert_settings_from_env, run_alerts
-    from tiktok_assets.analytics.assets import BUILDERS, refresh
+    from tiktok_assets.analytics.build import BUILDERS, refresh
     from tiktok_assets.warehouse import Warehouse
     from tiktok_assets.warehouse.resource import project_root
 
