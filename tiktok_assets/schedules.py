@@ -10,10 +10,15 @@ so a job gets at most `TIKTOK_REFRESH_MAX_RUNS_PER_JOB` runs) and launches one r
 chunk, in job order, while the month's usable credits cover the planned cost; the rest is
 reported in the tick's log. Runs carry `tiktok/launched_by` and the plan's tags.
 
-A Dagster schedule targets one job, and assets with different partitions definitions cannot
-share a job, so these schedules target the implicit asset job and each run selects the
-assets of one job family (`tiktok_assets.jobs`): the UI lists their runs under
-`__ASSET_JOB`, with the family in the `tiktok/batch` tag.
+Each run selects the assets of one job family (`tiktok_assets.jobs`), whose partitions
+definitions differ, and a schedule launches every run on its one target job. Dagster 1.13
+offers no public target for that: `target=` an asset selection becomes one asset job, which
+needs a single partitions definition (`tests/tracking/test_schedule_target.py` fails once a
+Dagster accepts it), and the schedule daemon creates each run on the schedule's job whatever
+the request's `job_name` (only sensors honour it). So these schedules name Dagster's implicit
+asset job, the one job holding every asset, and the UI lists their runs under `__ASSET_JOB`,
+with the family in the `tiktok/batch` tag. Sensors, which may target several jobs, launch the
+named jobs.
 
 Both are STOPPED by default (they spend credits): start them in the UI (Automation), with
 `dagster schedule start`, or set `TIKTOK_AUTOMATION_DEFAULT_STATUS=running`.
@@ -40,7 +45,9 @@ from tiktok_assets.tracking.settings import (
 from tiktok_assets.warehouse import Warehouse
 
 IMPLICIT_ASSET_JOB = "__ASSET_JOB"
-"""Dagster's implicit job holding every asset, whatever its partitions (used by the UI)."""
+"""Dagster's implicit job holding every asset, whatever its partitions (the UI launches
+materializations on it): the only job a schedule can name whose runs may select the assets of
+any job family (see the module docstring)."""
 
 
 def _default_status() -> DefaultScheduleStatus:
