@@ -40,7 +40,7 @@ def test_definitions_validate(dagster_home: Path) -> None:
         env=_env(dagster_home),
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=100,  # inside the suite's 120 s per test
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Validation successful" in done.stdout + done.stderr
@@ -68,7 +68,7 @@ def test_materialize_a_partition_from_the_cli(sim, dagster_home: Path, tmp_path:
         "--partition",
         f"{shop}|30",
     ]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=100)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert KEY not in done.stdout + done.stderr
 
@@ -111,7 +111,7 @@ def test_materialize_a_partition_range_from_the_cli(sim, dagster_home: Path, tmp
         "--partition-range",
         f"{products[0]}|1...{products[-1]}|90",
     ]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=100)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     stored = Warehouse(url=warehouse_url).read_table("product_total")
     assert len(stored) == 20
