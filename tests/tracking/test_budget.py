@@ -29,7 +29,7 @@ def test_monthly_requests_per_id_with_the_default_cadences(entity: str, expected
     assert monthly_requests_per_id(entity, CADENCES) == pytest.approx(expected, rel=0.01)
 
 
-def test_allowance_is_what_fits_under_the_ceiling() -> None:
+def test_credits_left_is_what_fits_under_the_ceiling() -> None:
     outlook = projection(
         {"shop": 1, "product": 10, "creator": 0, "video": 0},
         CADENCES,
@@ -38,7 +38,7 @@ def test_allowance_is_what_fits_under_the_ceiling() -> None:
     )
     per_product = monthly_requests_per_id("product", CADENCES)
     assert outlook.monthly_credits == pytest.approx(11 * per_product)
-    assert outlook.allowance("product") == int((20_000 - 11 * per_product) // per_product)
+    assert outlook.credits_left() == pytest.approx(20_000 - 11 * per_product)
     assert not outlook.over
     assert "projected refresh" in outlook.describe()
 
@@ -46,9 +46,9 @@ def test_allowance_is_what_fits_under_the_ceiling() -> None:
 def test_over_budget_allows_nothing_and_share_zero_disables_the_rule() -> None:
     counts = {"shop": 0, "product": 500, "creator": 0, "video": 0}
     over = projection(counts, CADENCES, usable_credits=20_000, budget_share=1.0)
-    assert over.over and over.allowance("product") == 0 and over.allowance("creator") == 0
+    assert over.over and over.credits_left() == 0
     off = projection(counts, CADENCES, usable_credits=20_000, budget_share=0)
-    assert not off.over and off.allowance("product") is None
+    assert not off.over and off.credits_left() is None
     half = projection(counts, CADENCES, usable_credits=400_000, budget_share=0.5)
     assert half.ceiling == 200_000
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from dagster import MaterializeResult, MetadataValue
 
 from tiktok_assets import clock
-from tiktok_assets.analytics import compute, preview, queries
+from tiktok_assets.analytics import compute, movers, preview, queries
 from tiktok_assets.warehouse import Warehouse
 from tiktok_assets.warehouse import tables as t
 
@@ -123,9 +123,9 @@ def build_creator_leaderboard(engine: "sa.Engine", today: dt.date) -> Built:
 
 
 def build_product_movers(engine: "sa.Engine", today: dt.date) -> Built:
-    first, last = compute.movers.window(today)
-    history = queries.history(engine, first, last)
-    frame = compute.movers.product_movers(history, today)
+    first, last = movers.window(today)
+    history = queries.history(engine, first, last)  # the frame's input, and the chart's
+    frame = movers.product_movers(history, today)
     numbers: dict[str, float | int] = {"dagster/row_count": len(frame)}
     if frame.empty:
         why = "No `product_history` rows in the last 14 days: materialize `product_history`."

@@ -1,12 +1,13 @@
 """Each analytics table's rows for a day, from the warehouse: the queries, then the pure
-functions. The assets (`tiktok_assets.analytics.assets`) call these and write the result."""
+functions. `tiktok_assets.analytics.build` calls these and writes the result (`product_movers`
+it computes itself from `movers`, since its chart needs the same daily series)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from tiktok_assets.analytics import leaderboards, links, movers, newcomers, prices, queries
+from tiktok_assets.analytics import leaderboards, links, newcomers, prices, queries
 from tiktok_assets.warehouse import tables as t
 
 if TYPE_CHECKING:
@@ -36,11 +37,6 @@ def product_leaderboard(engine: sa.Engine, today: dt.date) -> pd.DataFrame:
 
         titles = pd.DataFrame(columns=["product_id", "title", "shop_id"])
     return leaderboards.product_leaderboard(totals, titles, today, previous)
-
-
-def product_movers(engine: sa.Engine, today: dt.date) -> pd.DataFrame:
-    first, last = movers.window(today)
-    return movers.product_movers(queries.history(engine, first, last), today)
 
 
 def shop_leaderboard(engine: sa.Engine, today: dt.date) -> pd.DataFrame:

@@ -345,16 +345,20 @@ class FetchRun:
                 credit_reserve=self.credit_budget.credit_reserve,
             )
             self.resolution = self._resolve()
-            requested = [*self.resolution.paid, *self.resolution.samples, *self.resolution.pending]
+            # The resolution already says where each number comes from: plan what is paid
+            # (the paid partitions and the samples) without forecasting derivations again.
+            # Pending partitions are derived once their samples agree (else paid, each
+            # request still within the budget), as the planner's forecast counted them.
+            paid = [*self.resolution.paid, *self.resolution.samples]
             plan = plan_partitions(
                 self.engine,
-                [(self.source, key) for key in requested],
+                [(self.source, key) for key in paid],
                 page_size=self.api.page_size,
                 rate_per_minute=self.api.rate_per_minute,
                 monthly_credit_limit=self.credit_budget.monthly_credit_limit,
                 credit_reserve=self.credit_budget.credit_reserve,
                 force_refresh=self.force,
-                reconcile_sample=self.credit_budget.reconcile_sample,
+                reconcile_sample=None,
             )
         except EconomyStoreError as exc:
             raise Failure(f"{self.source.asset}: {exc} Nothing was requested.") from None

@@ -221,7 +221,8 @@ def derivations(
     """Partition key -> its cheapest derivation from `day`'s answers, for (key, id, period)
     of a derivable asset; partitions no answer holds are left out. `allowed` limits the
     sources (a source distrusted today is not offered)."""
-    sources = [s for s in SOURCES_OF.get(asset, ()) if allowed is None or s in set(allowed)]
+    permitted = None if allowed is None else set(allowed)  # once: `allowed` may be an iterator
+    sources = [s for s in SOURCES_OF.get(asset, ()) if permitted is None or s in permitted]
     if not sources or not keys:
         return {}
     with engine.connect() as conn:

@@ -18,7 +18,6 @@ the user asked for them; the sensor warns when they push the projection over.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 
 from tiktok_assets.jobs import families_of
@@ -101,15 +100,6 @@ class Projection:
     @property
     def over(self) -> bool:
         return self.ceiling is not None and self.monthly_credits > self.ceiling
-
-    def allowance(self, entity: str) -> int | None:
-        """How many more ids of `entity` fit under the ceiling (None: unlimited)."""
-        if self.ceiling is None:
-            return None
-        cost = self.per_id.get(entity, 0.0)
-        if cost <= 0:
-            return None
-        return max(0, math.floor((self.ceiling - self.monthly_credits) / cost))
 
     def describe(self) -> str:
         ceiling = "no ceiling" if self.ceiling is None else f"ceiling {self.ceiling:,.0f}"

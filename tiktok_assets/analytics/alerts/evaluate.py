@@ -37,6 +37,29 @@ class Firing:
     text: str
     details: dict[str, Any]
 
+    @classmethod
+    def of(
+        cls,
+        rule: Rule,
+        key: tuple[object, ...],
+        *,
+        entity_id: str,
+        fired_on: dt.date,
+        text: str,
+        details: dict[str, Any],
+    ) -> Firing:
+        """A firing of `rule`, recorded once by `rule|key...` (its dedupe key); `text` is
+        prefixed with the rule's name."""
+        return cls(
+            dedupe_key="|".join(str(part) for part in (rule.name, *key)),
+            rule=rule.name,
+            kind=rule.kind,
+            entity_id=entity_id,
+            fired_on=fired_on,
+            text=f"[{rule.name}] {text}",
+            details=details,
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Inputs:
@@ -85,13 +108,12 @@ def _sales_drop(rule: Rule, data: Inputs, today: dt.date) -> list[Firing]:
         change = (float(last) / float(prev) - 1) * 100
         if change < -threshold:
             out.append(
-                Firing(
-                    dedupe_key=f"{rule.name}|{pid}|{today.isoformat()}",
-                    rule=rule.name,
-                    kind=rule.kind,
+                Firing.of(
+                    rule,
+                    (pid, today.isoformat()),
                     entity_id=pid,
                     fired_on=today,
-                    text=f"[{rule.name}] 7-day sales of {_name(data, pid)} down "
+                    text=f"7-day sales of {_name(data, pid)} down "
                     f"{-change:.1f} %: {int(last)} vs {int(prev)} the week before",
                     details={
                         "sales_7d": int(last),
@@ -113,13 +135,12 @@ def _price_cut(rule: Rule, data: Inputs, today: dt.date) -> list[Firing]:
         if row.new_price < row.old_price and -float(row.change_pct) >= threshold:
             day = _day(row.change_date)
             out.append(
-                Firing(
-                    dedupe_key=f"{rule.name}|{pid}|{day.isoformat()}",
-                    rule=rule.name,
-                    kind=rule.kind,
+                Firing.of(
+                    rule,
+                    (pid, day.isoformat()),
                     entity_id=pid,
                     fired_on=today,
-                    text=f"[{rule.name}] price cut on {_name(data, pid)}: {row.old_price:.2f} → "
+                    text=f"price cut on {_name(data, pid)}: {row.old_price:.2f} → "
                     f"{row.new_price:.2f} ({float(row.change_pct):+.1f} %) on {day.isoformat()}",
                     details={
                         "old_price": float(row.old_price),
@@ -158,13 +179,12 @@ def _new_in_top(rule: Rule, data: Inputs, today: dt.date) -> list[Firing]:
         title = row.title if isinstance(row.title, str) else data.titles.get(pid)
         label = f"{title} ({pid})" if title else pid
         out.append(
-            Firing(
-                dedupe_key=f"{rule.name}|{shop_id}|{pid}|{day.isoformat()}",
-                rule=rule.name,
-                kind=rule.kind,
+            Firing.of(
+                rule,
+                (shop_id, pid, day.isoformat()),
                 entity_id=pid,
                 fired_on=today,
-                text=f"[{rule.name}] {label} entered shop {shop_id}'s top {top} "
+                text=f"{label} entered shop {shop_id}'s top {top} "
                 f"({period}-day revenue) at rank {int(row.rank)}",
                 details={
                     "shop_id": shop_id,
@@ -188,13 +208,12 @@ def _creator_promotes(rule: Rule, data: Inputs, today: dt.date) -> list[Firing]:
         if pair in before or pid not in data.tracked or not _wanted(rule, pid):
             continue
         out.append(
-            Firing(
-                dedupe_key=f"{rule.name}|{row.creator_id}|{pid}",
-                rule=rule.name,
-                kind=rule.kind,
+            Firing.of(
+                rule,
+                (row.creator_id, pid),
                 entity_id=pid,
                 fired_on=today,
-                text=f"[{rule.name}] creator {row.creator_id} started promoting {_name(data, pid)}",
+                text=f"creator {row.creator_id} started promoting {_name(data, pid)}",
                 details={"creator_id": str(row.creator_id), "videos": int(row.videos)},
             )
         )
