@@ -30,6 +30,7 @@ from tiktok_assets import clock
 from tiktok_assets.economy.sources import SOURCES_OF, listed_products
 from tiktok_assets.jobs import JobFamily
 from tiktok_assets.partitions import IDS_BY_ENTITY
+from tiktok_assets.refresh import pacing
 from tiktok_assets.refresh.plan import (
     DAY_TAG,
     DEFERRED_CREDITS_TAG,
@@ -77,8 +78,20 @@ def tracked_ids(instance: DagsterInstance) -> dict[str, list[str]]:
     return {e: list(instance.get_dynamic_partitions(IDS_BY_ENTITY[e].name)) for e in ENTITIES}
 
 
-def _launch(batches: Sequence[Batch], pricing: Pricing, log: logging.Logger, name: str) -> Launch:
-    launch = fit_budget(pricing.price(batches))
+def _launch(
+    batches: Sequence[Batch],
+    pricing: Pricing,
+    log: logging.Logger,
+    name: str,
+    *,
+    paced: bool = False,
+) -> Launch:
+    """The batches that fit the month's credits (`paced`: and what is left of the day's
+    share; the adaptive plan gives what is deferred the burst on its next day)."""
+    allowance = None
+    if paced:
+        allowance = pacing.allowance(pricing.engine, pricing.usable_credits, clock.today())[1]
+    launch = fit_budget(pricing.price(batches), allowance)
     if launch.deferred:
         log.warning(f"{name}: {launch.summary()}")
     else:
@@ -143,7 +156,7 @@ def tracked_ids_tick(
     )
     if outlook.over:
         log.warning(f"{name}: the seeds push the tracked set over the budget: {outlook.describe()}")
-    launch = _launch(batches, pricing, log, name)
+    launch = _launch(batches, pricing, log, name, paced=settings.adaptive)
     return SensorResult(
         run_requests=run_requests(
             launch, launched_by=name, by_job_name=True, run_key_suffix=seeds.digest[:12]
@@ -230,7 +243,7 @@ def discovery_tick(
         max_runs=settings.max_runs_per_job,
         history=settings.history,
     )
-    launch = _launch(batches, pricing, log, name)
+    launch = _launch(batches, pricing, log, name, paced=settings.adaptive)
     suffix = str(max(selector.cursors.values(), default=0))
     return SensorResult(
         run_requests=run_requests(
