@@ -268,6 +268,7 @@ def test_first_fetches_the_month_cannot_pay_for_are_not_launched(
     capfd: pytest.CaptureFixture,
 ) -> None:
     monkeypatch.setenv("TIKTOK_DISCOVERY_BUDGET_SHARE", "0")
+    monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")  # the month's budget, not paced
     res = make_resources(sim, wh_url, credit_limit=6)
     defs = make_defs(res)
     items = [(str(5000 + i), 1.0) for i in range(5)]
