@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks.support import RESULTS
 
-BENCHMARKS = ("batching", "rate", "peer", "scale", "coverage", "analytics")
+BENCHMARKS = ("batching", "rate", "peer", "scale", "coverage", "analytics", "month")
 
 
 def _machine() -> dict[str, Any]:
