@@ -138,12 +138,26 @@ def refresh_command(
             out(f"  would run {batch.label}")
         return 0
     requests = day_requests(instance, pricing, settings, out)
+    _say_deferred(requests, out)
     if dry_run:
         for request in requests:
             out(f"  would run {request.run_key}")
         out(f"{len(requests)} run(s) (dry run: nothing was requested)")
         return 0
     return execute(defs, instance, requests, out)
+
+
+def _say_deferred(requests: Sequence[RunRequest], out: Print) -> None:
+    """State what the day's plan deferred (its runs carry it in their tags), never silently."""
+    from tiktok_assets.refresh.plan import DEFERRED_CREDITS_TAG, DEFERRED_ROUTES_TAG
+
+    tags = next((r.tags for r in requests if DEFERRED_ROUTES_TAG in r.tags), None)
+    if tags and int(tags[DEFERRED_ROUTES_TAG]):
+        out(
+            f"{int(tags[DEFERRED_ROUTES_TAG]):,} due route(s) needing "
+            f"{int(tags.get(DEFERRED_CREDITS_TAG, 0)):,} credit(s) DEFERRED to tomorrow: the "
+            "day's share is spent (see the refresh_plan table)"
+        )
 
 
 def _run(args: argparse.Namespace) -> int:

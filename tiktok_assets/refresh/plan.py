@@ -188,7 +188,10 @@ def plan_day(
     for d in decisions:
         if d.action in FETCHED:
             chosen.setdefault(d.route.asset, set()).add(d.route)
-    lists = any(d.action == "free" for d in decisions)
+    # Lists first whenever the day fetches shop lists: a total priced as paid (a product the
+    # stored lists do not hold yet, a new id's burst) is derived all the same once today's
+    # lists are in; lists fetched earlier today need no waiting.
+    lists = any(d.action == "fetch" and d.route.asset == "shop_products" for d in decisions)
     first = {a: r for a, r in chosen.items() if not (lists and derived_later(a))}
     then = {a: r for a, r in chosen.items() if lists and derived_later(a)}
     return DayPlan(
