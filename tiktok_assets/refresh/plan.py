@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 from dagster import AssetKey, RunRequest
 
+from tiktok_assets.economy.journal import credits_spent
 from tiktok_assets.economy.sources import SOURCES_OF
 from tiktok_assets.jobs import FAMILIES, JobFamily
 from tiktok_assets.refresh import pacing
@@ -175,11 +176,10 @@ def plan_day(
         derive_from_lists=derive,
     )
     share, left = pacing.allowance(engine, pricing.usable_credits, today)
-    samples = (pricing.reconcile_sample or 0) * len(SOURCES_OF) if derive else 0
     decisions = choose(
         observed,
         today=today,
-        allowance=max(0, left - samples),
+        allowance=_for_routes(left, pricing),
         settings=PolicySettings(floor_days=settings.floor_days),
     )
     if write:
@@ -202,6 +202,14 @@ def plan_day(
         tuple(batches_of(first, tracked, settings)),
         tuple(batches_of(then, tracked, settings)),
     )
+
+
+def _for_routes(left: int, pricing: Pricing) -> int:
+    """The day's credits left for routes: less the reconciliation samples the derived
+    partitions pay (`TIKTOK_RECONCILE_SAMPLE` per derivable asset and day)."""
+    if pricing.reconcile_sample is None:
+        return left
+    return max(0, left - pricing.reconcile_sample * len(SOURCES_OF))
 
 
 def record(engine: sa.Engine, decisions: Sequence[Decision], today: dt.date) -> None:
@@ -300,3 +308,86 @@ def planned_credits(plan: DayPlan, batches: Sequence[Batch]) -> dict[str, int]:
         b.label: sum(cost.get((a, k), 0) for a in b.asset_names for k in b.partition_keys)
         for b in batches
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class DayOutlook:
+    """What the plan of a coming day would spend, by band (`band → (routes, credits)`)."""
+
+    day: dt.date
+    share: int
+    bands: dict[str, tuple[int, int]]
+    deferred: int
+
+    @property
+    def credits(self) -> int:
+        return sum(c for _, c in self.bands.values())
+
+
+def outlook(
+    engine: sa.Engine,
+    tracked: Mapping[str, Sequence[str]],
+    *,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    today: dt.date,
+    days: int,
+) -> list[DayOutlook]:
+    """The plans of `today` and the `days − 1` following, as if each day fetched what its plan
+    chose (change rates and weights as known today; the month's pacing carried day to day)."""
+    derive = pricing.reconcile_sample is not None
+    observed = observe(
+        engine,
+        tracked,
+        today=today,
+        page_size=pricing.page_size,
+        first_history_period=settings.history.first_period,
+        derive_from_lists=derive,
+    )
+    _, left = pacing.allowance(engine, pricing.usable_credits, today)
+    spent = credits_spent(engine, today)  # this month's, today's so far included
+    policy = PolicySettings(floor_days=settings.floor_days)
+    out: list[DayOutlook] = []
+    for ahead in range(days):
+        day = today + dt.timedelta(days=ahead)
+        if day.month != today.month:  # a new credit month
+            spent, left = 0, pacing.day_share(pricing.usable_credits, 0, day)
+        elif ahead:
+            left = pacing.day_share(pricing.usable_credits, spent, day)
+        decisions = choose(
+            observed, today=day, allowance=_for_routes(left, pricing), settings=policy
+        )
+        bands: dict[str, tuple[int, int]] = {}
+        for d in decisions:
+            if d.action in FETCHED:
+                routes, credits = bands.get(d.band, (0, 0))
+                bands[d.band] = (routes + 1, credits + d.credits)
+        fetched = {d.route for d in decisions if d.action in FETCHED}
+        observed = [
+            dataclasses.replace(o, last_fetch=day) if o.route in fetched else o for o in observed
+        ]
+        day_out = DayOutlook(day, left, bands, sum(1 for d in decisions if d.action == "defer"))
+        spent += day_out.credits
+        out.append(day_out)
+    return out
+
+
+def outlook_table(days: Sequence[DayOutlook]) -> str:
+    """The outlook as a text table: one row per day, credits (routes) per band."""
+    bands = (*BANDS, "free")
+    head = ["day", "allowance", *bands, "credits", "deferred"]
+    rows = [
+        [
+            d.day.isoformat(),
+            f"{d.share:,}",
+            *(f"{d.bands[b][1]:,} ({d.bands[b][0]:,})" if b in d.bands else "-" for b in bands),
+            f"{d.credits:,}",
+            f"{d.deferred:,}",
+        ]
+        for d in days
+    ]
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = [
+        "  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]
+    ]
+    return "\n".join(lines) + "\ncredits (routes) by priority band; free routes cost nothing"
