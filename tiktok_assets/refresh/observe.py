@@ -130,19 +130,21 @@ def _shares(values: Mapping[Route, float]) -> dict[Route, float]:
     return {r: v / total for r, v in values.items()}
 
 
-def _newest_lists(engine: sa.Engine, owners: Sequence[str], since: dt.date) -> dict[str, Route]:
-    """Product id → the tracked shop list (of its period) that held it at its newest answer:
-    `product_id|period` → the list route."""
+def _newest_lists(
+    engine: sa.Engine, owners: Sequence[str], since: dt.date
+) -> tuple[dict[str, Route], dict[Route, float]]:
+    """What the tracked shops' newest lists hold: `product_id|period` → the list route that
+    held it, and each product total's revenue on that list (a weight before its own answer)."""
     t = tables.shop_products
     if not owners:
-        return {}
+        return {}, {}
     newest = (
         sa.select(t.c.shop_id, t.c.period, sa.func.max(t.c.snapshot_date).label("day"))
         .where(t.c.snapshot_date >= since, t.c.shop_id.in_(owners))
         .group_by(t.c.shop_id, t.c.period)
         .subquery()
     )
-    query = sa.select(t.c.shop_id, t.c.period, t.c.product_id).join(
+    query = sa.select(t.c.shop_id, t.c.period, t.c.product_id, t.c.revenue).join(
         newest,
         sa.and_(
             t.c.shop_id == newest.c.shop_id,
@@ -150,11 +152,13 @@ def _newest_lists(engine: sa.Engine, owners: Sequence[str], since: dt.date) -> d
             t.c.snapshot_date == newest.c.day,
         ),
     )
+    lists: dict[str, Route] = {}
+    revenue: dict[Route, float] = {}
     with engine.connect() as conn:
-        return {
-            f"{pid}|{period}": Route("shop_products", str(shop), int(period))
-            for shop, period, pid in conn.execute(query)
-        }
+        for shop, period, pid, value in conn.execute(query):
+            lists[f"{pid}|{period}"] = Route("shop_products", str(shop), int(period))
+            revenue[Route("product_total", str(pid), int(period))] = float(value or 0.0)
+    return lists, revenue
 
 
 def history_period(last: dt.date | None, today: dt.date, first_period: int) -> int:
@@ -190,8 +194,12 @@ def observe(
         for route, v in _newest(by_route, column).items():
             owner = route.entity_id
             ids[owner] = max(ids.get(owner, 0.0), v)
-    shops = list(tracked.get("shop", ()))
-    listed = _newest_lists(engine, shops, since) if derive_from_lists else {}
+    listed, on_lists = _newest_lists(engine, list(tracked.get("shop", ())), since)
+    if not derive_from_lists:
+        listed = {}
+    products = revenue_of.setdefault("product", {})
+    for route, v in on_lists.items():
+        products[route.entity_id] = max(products.get(route.entity_id, 0.0), v)
     observed: list[Observed] = []
     for entity, ids in tracked.items():
         worth = revenue_of.get(entity, {})
@@ -201,6 +209,8 @@ def observe(
                 known = stats.get(asset, {})
                 column = _value_column(asset)
                 own = _newest(known, column) if column is not None else {}
+                if asset == "product_total":
+                    own = {**on_lists, **own}
                 for entity_id in ids:
                     if asset == HISTORY:
                         last = histories.get(entity_id)

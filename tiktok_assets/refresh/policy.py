@@ -7,7 +7,8 @@ prices each route by what refreshing it today is worth (Olston & Pandey 2008, in
 
 with `P(changed) = 1 − e^(−λt)` after `t` days, `fresh days = Σ_{k<H} e^(−λk)` over the
 floor's horizon `H`, `weight` the route's share of its asset's revenue (views for videos), and
-`λ` its change rate estimated from its own stored answers (`change_rate`). Routes are taken
+`λ` its change rate estimated from its own stored answers (`change_rate`). A list's value
+includes that of the routes it answers for free. Routes are taken
 by value per credit until the day's allowance is spent — the threshold of Olston & Pandey,
 tuned each day to the budget. On top of it:
 
@@ -116,6 +117,8 @@ class PolicySettings:
 
     floor_days: int = 14
     """Every route is fetched at least this often (also the value's horizon)."""
+    must_share: float = 0.5
+    """The share of the day that burst and floor routes take before the others are served."""
 
 
 def _days_since(o: Observed, today: dt.date) -> int | None:
@@ -149,6 +152,14 @@ def choose(
     ranked: list[tuple[int, float, Observed]] = []
     free: list[Observed] = []
     waiting: list[Observed] = []
+    riders: dict[Route, float] = {}  # a list's worth: what the routes it answers are worth
+    for o in observed:
+        if o.free_with is not None:
+            since = _days_since(o, today)
+            days = settings.floor_days if since is None else since
+            riders[o.free_with] = riders.get(o.free_with, 0.0) + value(
+                o.weight, o.rate, days, settings.floor_days
+            )
     for o in observed:
         since = _days_since(o, today)
         if since is not None and since < 1:
@@ -160,20 +171,33 @@ def choose(
         elif since >= settings.floor_days:
             ranked.append((1, since + o.weight, o))
         else:
-            score = value(o.weight, o.rate, since, settings.floor_days) / max(o.cost, 1)
+            worth = value(o.weight, o.rate, since, settings.floor_days) + riders.get(o.route, 0)
+            score = worth / max(o.cost, 1)
             ranked.append((2, score, o))
     ranked.sort(key=lambda r: (r[0], -r[1], r[2].route.asset, r[2].route.key))
     scores = [s for rank, s, _ in ranked if rank == 2]
     high = scores[len(scores) // 10] if scores else 0.0
     medium = scores[len(scores) // 2] if scores else 0.0
 
+    # Burst and floor first, but on at most `must_share` of the day: the first fetches of many
+    # new ids must not starve the routes that buy the most (a list page holds 50 products);
+    # what the others leave goes back to them.
+    must = [i for i, (rank, _, _) in enumerate(ranked) if rank < 2]
+    worth = [i for i, (rank, score, _) in enumerate(ranked) if rank == 2 and score > 0.0]
+    taken: set[int] = set()
     left = allowance
-    chosen: list[tuple[int, float, Observed, bool]] = []
-    for rank, score, o in ranked:
-        take = o.cost <= left and (rank < 2 or score > 0.0)
-        if take:
-            left -= o.cost
-        chosen.append((rank, score, o, take))
+    for indexes, budget in (
+        (must, int(allowance * settings.must_share)),
+        (worth, allowance),
+        (must, allowance),
+    ):
+        for index in indexes:
+            cost = ranked[index][2].cost
+            if index not in taken and cost <= min(budget, left):
+                taken.add(index)
+                left -= cost
+                budget -= cost
+    chosen = [(rank, score, o, i in taken) for i, (rank, score, o) in enumerate(ranked)]
     fetched_lists = {o.route for _, _, o, take in chosen if take}
     fetched_lists |= {o.route for o in waiting}  # fetched earlier today
     threshold = min((s for rank, s, _, take in chosen if take and rank == 2), default=0.0)
