@@ -51,8 +51,8 @@ def spent(decisions: dict[str, Decision]) -> int:
 
 def test_a_never_fetched_route_is_fetched_first_even_with_no_weight() -> None:
     new = seen("new", days_ago=None, weight=0.0, rate=0.0)
-    valuable = seen("valuable", days_ago=5, weight=1.0, rate=1.0)
-    out = decide([valuable, new], allowance=1)
+    valuable = seen("valuable", days_ago=5, weight=1.0, rate=1.0, cost=2)
+    out = decide([valuable, new], allowance=2)
     assert (out["new"].action, out["new"].band) == ("fetch", "burst")
     assert out["new"].reason.startswith("new route")
     assert out["valuable"].action == "wait"
@@ -60,8 +60,9 @@ def test_a_never_fetched_route_is_fetched_first_even_with_no_weight() -> None:
 
 def test_a_route_past_the_floor_comes_before_higher_value_routes() -> None:
     stale = seen("stale", days_ago=14, weight=0.001, rate=0.01)
-    valuable = seen("valuable", days_ago=5, weight=1.0, rate=1.0)
-    out = decide([valuable, stale], allowance=1)
+    valuable = seen("valuable", days_ago=5, weight=1.0, rate=1.0, cost=2)
+    out = decide([valuable, stale], allowance=2)
+    assert out["valuable"].score > 0.0
     assert (out["stale"].action, out["stale"].band) == ("fetch", "floor")
     assert "floor" in out["stale"].reason
     assert out["valuable"].action == "wait"
