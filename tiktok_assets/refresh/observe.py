@@ -5,7 +5,8 @@ answers, in day order, are compared pairwise on their values (a ranked list on i
 sums): `polls` pairs, `changes` of them different, `interval` days apart on average, give its
 change rate (`policy.change_rate`). Weights are shares of the newest known revenue — of the
 route itself where its table has one (totals, lists), else of its id (the product's on any
-list or total, the shop's lists) — and of views for videos.
+list or total, the shop's lists) — and of views for videos; each asset's weights sum to 1,
+each of its periods an equal part.
 """
 
 from __future__ import annotations
@@ -130,6 +131,15 @@ def _shares(values: Mapping[Route, float]) -> dict[Route, float]:
     return {r: v / total for r, v in values.items()}
 
 
+def _weights(routes: Mapping[Route, float], *, by_period: bool) -> dict[Route, float]:
+    """Shares of an asset's routes summing to 1, each period an equal part (`by_period`): a
+    7-day total is worth knowing as much as a 90-day one, though its revenue is smaller."""
+    groups: dict[int, dict[Route, float]] = {}
+    for route, v in routes.items():
+        groups.setdefault(route.period if by_period else 0, {})[route] = v
+    return {r: w / len(groups) for g in groups.values() for r, w in _shares(g).items()}
+
+
 def _newest_lists(
     engine: sa.Engine, owners: Sequence[str], since: dt.date
 ) -> tuple[dict[str, Route], dict[Route, float]]:
@@ -221,7 +231,7 @@ def observe(
                     for period in family.periods or (0,):
                         route = Route(asset, entity_id, period)
                         routes[route] = own.get(route, worth.get(entity_id, 0.0))
-                weights = _shares(routes)
+                weights = _weights(routes, by_period=asset != HISTORY)
                 for route in routes:
                     observed.append(
                         _observed(route, known, histories, weights[route], page_size, listed)
