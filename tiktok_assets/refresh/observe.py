@@ -34,6 +34,10 @@ LOOKBACK_DAYS = 28
 LIST_ASSETS = {"shop_products": "shop_id", "creator_products": "creator_id"}
 """Ranked lists (one row per product and answer) and the column naming their owner."""
 
+LIST_GROWTH = 5
+"""Products a list may gain since its last answer: priced in, so that a list crossing a page
+boundary does not take the day over its share."""
+
 HISTORY = "product_history"
 SETTLE_DAYS = 3
 """The vendor revises the last days of a series for this long: a series fetch overlaps the
@@ -267,6 +271,7 @@ def _observed(
     stats = known.get(route, _Stats())
     cost = 1
     if route.asset in LIST_ASSETS and stats.answers:
-        cost = max(1, math.ceil(int(stats.answers[-1][1][0]) / page_size))
+        size = int(stats.answers[-1][1][0]) + LIST_GROWTH
+        cost = max(1, math.ceil(size / page_size))
     free_with = listed.get(route.key) if route.asset == "product_total" else None
     return Observed(route, stats.last, stats.rate(), weight, cost, free_with)
