@@ -208,6 +208,7 @@ def observe(
         for route, v in _newest(by_route, column).items():
             owner = route.entity_id
             ids[owner] = max(ids.get(owner, 0.0), v)
+    sizes = _shop_sizes(stats.get("shop_detail", {}))
     listed, on_lists = _newest_lists(engine, list(tracked.get("shop", ())), since)
     if not derive_from_lists:
         listed = {}
@@ -238,9 +239,21 @@ def observe(
                 weights = _weights(routes, by_period=asset != HISTORY)
                 for route in routes:
                     observed.append(
-                        _observed(route, known, histories, weights[route], page_size, listed)
+                        _observed(route, known, histories, weights[route], page_size, listed, sizes)
                     )
     return observed
+
+
+def _shop_sizes(details: Mapping[Route, _Stats]) -> dict[str, int]:
+    """Each shop's product count in its newest profile (prices a list never fetched)."""
+    table = tables.metadata.tables[SOURCES["shop_detail"].table]
+    values = [c.name for c in table.columns if c.name not in _NOT_VALUES]
+    column = values.index("products_count")
+    return {
+        route.entity_id: int(s.answers[-1][1][column] or 0)
+        for route, s in details.items()
+        if s.answers
+    }
 
 
 def _value_column(asset: str) -> int | None:
@@ -262,6 +275,7 @@ def _observed(
     weight: float,
     page_size: int,
     listed: Mapping[str, Route],
+    sizes: Mapping[str, int],
 ) -> Observed:
     if route.asset == HISTORY:
         last = histories.get(route.entity_id)
@@ -270,8 +284,11 @@ def _observed(
         return Observed(route, last, rate, weight, 1)
     stats = known.get(route, _Stats())
     cost = 1
-    if route.asset in LIST_ASSETS and stats.answers:
-        size = int(stats.answers[-1][1][0]) + LIST_GROWTH
-        cost = max(1, math.ceil(size / page_size))
+    if route.asset in LIST_ASSETS:
+        known_size = int(stats.answers[-1][1][0]) if stats.answers else None
+        if known_size is None and route.asset == "shop_products":
+            known_size = sizes.get(route.entity_id)
+        if known_size is not None:
+            cost = max(1, math.ceil((known_size + LIST_GROWTH) / page_size))
     free_with = listed.get(route.key) if route.asset == "product_total" else None
     return Observed(route, stats.last, stats.rate(), weight, cost, free_with)
