@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
@@ -204,12 +205,16 @@ def plan_day(
     )
 
 
+MARGIN = 0.02
+"""Share of the day's credits kept for what a plan cannot foresee (a product that left its
+list since the newest stored one is paid, not derived)."""
+
+
 def _for_routes(left: int, pricing: Pricing) -> int:
     """The day's credits left for routes: less the reconciliation samples the derived
-    partitions pay (`TIKTOK_RECONCILE_SAMPLE` per derivable asset and day)."""
-    if pricing.reconcile_sample is None:
-        return left
-    return max(0, left - pricing.reconcile_sample * len(SOURCES_OF))
+    partitions pay (`TIKTOK_RECONCILE_SAMPLE` per derivable asset and day) and `MARGIN`."""
+    samples = (pricing.reconcile_sample or 0) * len(SOURCES_OF)
+    return max(0, left - samples - math.ceil(left * MARGIN))
 
 
 def record(engine: sa.Engine, decisions: Sequence[Decision], today: dt.date) -> None:
