@@ -147,8 +147,10 @@ def choose(
 ) -> list[Decision]:
     """The day's decision for every route, spending at most `allowance` credits.
 
-    Paid routes go in the order burst, floor, then value per credit; a route whose list is
-    fetched today (or was earlier today) is free. A route fetched today waits (the cap)."""
+    Paid routes go in the order burst, floor (on at most `must_share` of the allowance), then
+    value per credit, then the burst and floor routes left over while credits remain; those
+    still left are deferred. A route whose list is fetched today (or was earlier today) is
+    free. A route fetched today waits (the cap)."""
     ranked: list[tuple[int, float, Observed]] = []
     free: list[Observed] = []
     waiting: list[Observed] = []
