@@ -99,7 +99,8 @@ def _answers(engine: sa.Engine, source: AssetSource, since: dt.date) -> dict[Rou
             .group_by(owner, table.c.period, table.c.snapshot_date)
         )
     else:
-        query = sa.select(table).where(table.c.snapshot_date >= since)
+        kept = [c for c in table.columns if c.name not in _NOT_VALUES - {"id", "period"}]
+        query = sa.select(table.c.snapshot_date, *kept).where(table.c.snapshot_date >= since)
     frame = _frame(engine, query.order_by("snapshot_date"))
     columns = [c for c in frame.columns if c not in _NOT_VALUES]
     periods = frame["period"] if "period" in frame.columns else [0] * len(frame)
