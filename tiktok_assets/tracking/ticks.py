@@ -8,6 +8,7 @@ themselves: the daemon applies a `SensorResult`'s partition requests, then its r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -92,11 +93,38 @@ def _launch(
     if paced:
         allowance = pacing.allowance(pricing.engine, pricing.usable_credits, clock.today())[1]
     launch = fit_budget(pricing.price(batches), allowance)
+    if allowance is not None and launch.deferred:
+        launch = _fill(launch, pricing, allowance - launch.credits)
     if launch.deferred:
         log.warning(f"{name}: {launch.summary()}")
     else:
         log.info(f"{name}: {launch.summary()}")
     return launch
+
+
+def _fill(launch: Launch, pricing: Pricing, left: int) -> Launch:
+    """Launch the longest first part of each deferred batch that the day's `left` credits
+    cover (bisecting its ids, priced each time): a day's new ids start their first fetch
+    with what the day has left instead of all waiting for the next plan."""
+    launched, deferred = list(launch.launched), []
+    for p in launch.deferred:
+        ids, fits = p.batch.ids, None
+        low, high = 1, len(ids) - 1
+        while low <= high and left > 0:
+            middle = (low + high) // 2
+            [part] = pricing.price([dataclasses.replace(p.batch, ids=ids[:middle])])
+            if part.plan.credits <= left:
+                fits, low = part, middle + 1
+            else:
+                high = middle - 1
+        if fits is None:
+            deferred.append(p)
+            continue
+        launched.append(fits)
+        left -= fits.plan.credits
+        [rest] = pricing.price([dataclasses.replace(p.batch, ids=ids[len(fits.batch.ids) :])])
+        deferred.append(rest)
+    return Launch(tuple(launched), tuple(deferred), launch.credits_available)
 
 
 def tracked_ids_tick(
