@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks.support import RESULTS
 
-BENCHMARKS = ("batching", "rate", "peer", "scale", "coverage", "analytics", "loading")
+BENCHMARKS = ("batching", "rate", "peer", "scale", "coverage", "analytics", "month", "loading")
 
 
 def _machine() -> dict[str, Any]:

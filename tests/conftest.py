@@ -26,7 +26,7 @@ SECRET_KEY = "sk-live-TESTKEY-7f3a9c1e5b"
 """A distinctive key the leak tests grep for."""
 
 
-DATE_SENSITIVE = ("api", "assets", "economy", "faults", "tracking", "e2e")
+DATE_SENSITIVE = ("api", "assets", "economy", "faults", "tracking", "e2e", "refresh")
 """Test folders whose tests involve "today" (snapshots, the journal, the credit month): the
 date-shift check (scripts/date-shift) runs them again with the machine's clock moved."""
 

@@ -116,6 +116,9 @@ BAD = [
     ("TIKTOK_DAILY_PERIODS", "1,14", "comma-separated periods among 1, 7, 30, 90"),
     ("TIKTOK_WEEKLY_PERIODS", "weekly", "comma-separated periods among 1, 7, 30, 90"),
     ("TIKTOK_DETAILS_CADENCE", "hourly", "'daily' or 'weekly'"),
+    ("TIKTOK_REFRESH_POLICY", "greedy", "'adaptive' (credits where they buy the most"),
+    ("TIKTOK_REFRESH_FLOOR_DAYS", "0", "a whole number of days from 1 to 90"),
+    ("TIKTOK_REFRESH_FLOOR_DAYS", "120", "a whole number of days from 1 to 90"),
     ("TIKTOK_SCHEDULE_TIMEZONE", "Mars/Olympus", "an IANA time zone name"),
     ("TIKTOK_AUTOMATION_DEFAULT_STATUS", "on", "'running' or 'stopped'"),
 ]

@@ -40,10 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     from tiktok_assets.analytics.export import register_export
     from tiktok_assets.economy.cli import register_plan
+    from tiktok_assets.refresh.cli import register_refresh
     from tiktok_assets.tracking.cli import register_tracking
     from tiktok_assets.warehouse.cli import register_db
 
-    return [register_tracking, register_plan, register_db, register_export]
+    return [register_tracking, register_plan, register_refresh, register_db, register_export]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     tiktok_history_cadence: Annotated[Literal["daily", "weekly"], BeforeValidator(_lower)] = (
         "weekly"
     )
+    tiktok_refresh_policy: Annotated[Literal["adaptive", "uniform"], BeforeValidator(_lower)] = (
+        "adaptive"
+    )
+    tiktok_refresh_floor_days: Whole = Field(default=14, ge=1, le=90)
     tiktok_schedule_timezone: Annotated[str, BeforeValidator(_timezone)] = "UTC"
     tiktok_automation_default_status: Annotated[
         Literal["running", "stopped"], BeforeValidator(_lower)
@@ -226,6 +230,8 @@ ALLOWED = {
     "tiktok_history_first_period": "one of the periods 1, 7, 30, 90",
     "tiktok_history_period": "one of the periods 1, 7, 30, 90",
     "tiktok_history_cadence": "'daily' or 'weekly'",
+    "tiktok_refresh_policy": "'adaptive' (credits where they buy the most freshness) or 'uniform'",
+    "tiktok_refresh_floor_days": "a whole number of days from 1 to 90",
     "tiktok_schedule_timezone": "an IANA time zone name, e.g. UTC or Europe/Paris",
     "tiktok_automation_default_status": "'running' or 'stopped'",
     "tiktok_alerts_file": "a file path",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from dagster import DagsterInstance, DagsterRunStatus, Definitions, build_schedule_context
 from dagster._core.test_utils import create_run_for_test
 
@@ -15,6 +16,13 @@ from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_sched
 from tiktok_assets.sensors import derived_refresh_sensor
 from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
 from tiktok_assets.tracking.ticks import DAY_TAG
+
+
+@pytest.fixture(autouse=True)
+def _uniform_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check the fixed cadences: `TIKTOK_REFRESH_POLICY=uniform` (the default is
+    the adaptive policy, tested in tests/refresh)."""
+    monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")
 
 
 def _daily(instance: DagsterInstance, defs: Definitions, res: dict):

@@ -24,6 +24,13 @@ from tiktok_assets.warehouse import Warehouse
 PRODUCTS = 25_000
 
 
+@pytest.fixture(autouse=True)
+def _uniform_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check the fixed cadences: `TIKTOK_REFRESH_POLICY=uniform` (the default is
+    the adaptive policy, tested in tests/refresh)."""
+    monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")
+
+
 def evaluate(schedule, instance: DagsterInstance, defs: Definitions, res: dict):
     with build_schedule_context(
         instance=instance, resources=res, repository_def=defs.get_repository_def()

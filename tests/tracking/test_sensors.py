@@ -27,7 +27,7 @@ from tiktok_assets.sensors import (
     product_discovery_sensor,
     tracked_ids_sensor,
 )
-from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
+from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG, RANGE_END_TAG, RANGE_START_TAG
 from tiktok_assets.tracking.seeds import InvalidIds
 from tiktok_assets.tracking.ticks import MALFORMED_METADATA_KEY
 from tiktok_assets.warehouse import Warehouse
@@ -268,6 +268,7 @@ def test_first_fetches_the_month_cannot_pay_for_are_not_launched(
     capfd: pytest.CaptureFixture,
 ) -> None:
     monkeypatch.setenv("TIKTOK_DISCOVERY_BUDGET_SHARE", "0")
+    monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")  # the month's budget, not paced
     res = make_resources(sim, wh_url, credit_limit=6)
     defs = make_defs(res)
     items = [(str(5000 + i), 1.0) for i in range(5)]
@@ -277,6 +278,30 @@ def test_first_fetches_the_month_cannot_pay_for_are_not_launched(
     assert [r.job_name for r in data.run_requests] == ["product_detail_job"]  # 5 of 6 credits
     err = capfd.readouterr().err
     assert "NOT launched" in err and "product_period_job" in err
+
+
+def test_under_the_adaptive_policy_first_fetches_start_with_what_the_day_has_left(
+    sim: RunningSim,
+    instance: DagsterInstance,
+    wh_url: str,
+    today: dt.date,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture,
+) -> None:
+    monkeypatch.setenv("TIKTOK_DISCOVERY_BUDGET_SHARE", "0")
+    monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "adaptive")
+    days_left = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - today
+    res = make_resources(sim, wh_url, credit_limit=3 * days_left.days)  # a day's share: 3
+    defs = make_defs(res)
+    items = [(str(5000 + i), 1.0) for i in range(5)]
+    land_list(instance, wh_url, "shop_products", "77", 30, items, day=today)
+    data = tick(product_discovery_sensor, instance, defs, res)
+    assert len(added(data)) == 5
+    [run] = data.run_requests  # the first part of one batch: 3 profiles of 1 credit
+    assert run.job_name == "product_detail_job"
+    assert (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG]) == ("5000", "5002")
+    err = capfd.readouterr().err
+    assert "NOT launched" in err and "5003...5004" in err
 
 
 # -- seeds -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ imports this module when a run starts (not when the code location loads).
 
 import asyncio
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -560,6 +561,25 @@ class FetchRun:
         )
 
 
+def _planned(context: AssetExecutionContext, warehouse: Warehouse, asset: str) -> list[str]:
+    """The run's partition keys; on a run of a refresh plan (`tiktok/refresh_plan`), only
+    those the plan of its day chose: the range may span ids the plan leaves waiting."""
+    from tiktok_assets.refresh.plan import PLAN_TAG, planned_keys
+
+    keys = [str(k) for k in context.partition_keys]
+    day = context.run.tags.get(PLAN_TAG)
+    if day is None:
+        return keys
+    chosen = planned_keys(warehouse.engine, asset, dt.date.fromisoformat(day))
+    kept = [k for k in keys if k in chosen]
+    context.log.info(
+        f"{asset}: the refresh plan of {day} fetches {len(kept)} of the run's {len(keys)} "
+        f"partition(s); {context.run.tags.get('tiktok/deferred_routes', '0')} route(s) of that "
+        "day were deferred to the next day (see the refresh_plan table)"
+    )
+    return kept
+
+
 def run_fetch(
     context: AssetExecutionContext,
     config: FetchConfig,
@@ -579,7 +599,7 @@ def run_fetch(
         source,
         shape,
         checks,
-        keys=[str(k) for k in context.partition_keys],
+        keys=_planned(context, warehouse, source.asset),
         force=config.force_refresh or context.run.tags.get(FORCE_REFRESH_TAG, "") == "true",
     )
     run.open()

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from dagster import DagsterError, DagsterInstance, Definitions
@@ -13,6 +14,9 @@ from dagster import DagsterError, DagsterInstance, Definitions
 from tiktok_assets.economy.budget import budget_settings_from_env
 from tiktok_assets.economy.planner import CostPlan, parse_partitions, plan_selection
 from tiktok_assets.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from tiktok_assets.warehouse.resource import Warehouse
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -31,8 +35,13 @@ def register_plan(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--select",
-        required=True,
-        help="Dagster asset selection: shop_total, group:products, 'key:product_*', ...",
+        help=(
+            "Dagster asset selection: shop_total, group:products, 'key:product_*', ...; "
+            "without it: the refresh policy's coming days, credits by priority band"
+        ),
+    )
+    parser.add_argument(
+        "--days", type=int, default=7, help="days the refresh outlook covers (default 7)"
     )
     parser.add_argument(
         "--partitions",
@@ -91,6 +100,8 @@ def _run_plan(args: argparse.Namespace) -> int:
         print(f"tiktok-assets plan: {exc}", file=sys.stderr)
         return 2
     warehouse = Warehouse(url=settings.tiktok_warehouse_url or default_url())
+    if args.select is None:
+        return _run_outlook(args, settings, warehouse)
     try:
         with DagsterInstance.from_config(str(_dagster_home(settings))) as instance:
             status, plan = plan_command(args, defs=defs, instance=instance, engine=warehouse.engine)
@@ -99,3 +110,46 @@ def _run_plan(args: argparse.Namespace) -> int:
         return 2
     print(plan.to_table())
     return status
+
+
+def _run_outlook(args: argparse.Namespace, settings: Settings, warehouse: Warehouse) -> int:
+    """`tiktok-assets plan` without `--select`: the adaptive policy's coming days."""
+    from tiktok_assets import clock
+    from tiktok_assets.refresh.plan import outlook, outlook_table
+    from tiktok_assets.tracking.batches import Pricing
+    from tiktok_assets.tracking.settings import settings_from_env
+    from tiktok_assets.tracking.ticks import tracked_ids
+
+    if args.days < 1:
+        print("tiktok-assets plan: --days must be 1 or more", file=sys.stderr)
+        return 2
+    budget = budget_settings_from_env(settings)
+    pricing = Pricing(
+        engine=warehouse.engine,
+        page_size=args.page_size or DEFAULT_PAGE_SIZE,
+        rate_per_minute=settings.tiktok_api_rate_per_minute,
+        monthly_credit_limit=budget.monthly_credit_limit,
+        credit_reserve=budget.credit_reserve,
+        reconcile_sample=settings.tiktok_reconcile_sample,
+    )
+    tracking = settings_from_env(settings)
+    try:
+        with DagsterInstance.from_config(str(_dagster_home(settings))) as instance:
+            days = outlook(
+                warehouse.engine,
+                tracked_ids(instance),
+                pricing=pricing,
+                settings=tracking,
+                today=clock.today(),
+                days=args.days,
+            )
+    except (ValueError, DagsterError) as exc:
+        print(f"tiktok-assets plan: {exc}", file=sys.stderr)
+        return 2
+    if not tracking.adaptive:
+        print(
+            "TIKTOK_REFRESH_POLICY=uniform: the schedules follow their cadences; this is what "
+            "the adaptive policy would do instead"
+        )
+    print(outlook_table(days))
+    return 0

@@ -303,11 +303,14 @@ def price_batches(
     ]
 
 
-def fit_budget(priced: Sequence[PricedBatch]) -> Launch:
-    """Launch batches in order while the month's usable credits cover them; defer the rest."""
+def fit_budget(priced: Sequence[PricedBatch], allowance: int | None = None) -> Launch:
+    """Launch batches in order while the month's usable credits (and the day's `allowance`,
+    when paced) cover them; defer the rest."""
     if not priced:
         return Launch((), (), 0)
     available = priced[0].plan.credits_available
+    if allowance is not None:
+        available = min(available, allowance)
     left = available
     launched: list[PricedBatch] = []
     deferred: list[PricedBatch] = []

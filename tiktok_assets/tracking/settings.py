@@ -132,6 +132,14 @@ class TrackingSettings:
         Cadence("weekly", "0 7 * * 1", (30, 90), details=False),
     )
     history: HistoryCadence = HistoryCadence()
+    policy: str = "adaptive"
+    """`adaptive` (the refresh policy of `tiktok_assets.refresh`) or `uniform` (the cadences)."""
+    floor_days: int = 14
+    """The adaptive policy's floor: every tracked route at least this often."""
+
+    @property
+    def adaptive(self) -> bool:
+        return self.policy == "adaptive"
 
     def __post_init__(self) -> None:
         seen: dict[int, str] = {}
@@ -174,4 +182,6 @@ def settings_from_env(settings: Settings | None = None) -> TrackingSettings:
         history=HistoryCadence(
             s.tiktok_history_first_period, s.tiktok_history_period, s.tiktok_history_cadence
         ),
+        policy=s.tiktok_refresh_policy,
+        floor_days=s.tiktok_refresh_floor_days,
     )

@@ -8,6 +8,8 @@ themselves: the daemon applies a `SensorResult`'s partition requests, then its r
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
@@ -29,6 +31,20 @@ from tiktok_assets import clock
 from tiktok_assets.economy.sources import SOURCES_OF, listed_products
 from tiktok_assets.jobs import JobFamily
 from tiktok_assets.partitions import IDS_BY_ENTITY
+from tiktok_assets.refresh import pacing
+from tiktok_assets.refresh.plan import (
+    DAY_TAG,
+    DEFERRED_CREDITS_TAG,
+    DEFERRED_ROUTES_TAG,
+    PLAN_TAG,
+    POLICY_TAG,
+    DayPlan,
+    batches_of,
+    plan_day,
+    planned_credits,
+    planned_later,
+)
+from tiktok_assets.refresh.plan import run_requests as plan_run_requests
 from tiktok_assets.tracking.batches import (
     BATCH_TAG,
     LAUNCHED_BY_TAG,
@@ -53,9 +69,9 @@ from tiktok_assets.tracking.discovery import (
 from tiktok_assets.tracking.seeds import ENTITIES, read_tracked
 from tiktok_assets.tracking.settings import TrackingSettings
 
+PLAN_TAGS = (DAY_TAG, PLAN_TAG, POLICY_TAG, DEFERRED_ROUTES_TAG, DEFERRED_CREDITS_TAG)
+
 MALFORMED_METADATA_KEY = "tiktok/malformed_ids"
-DAY_TAG = "tiktok/day"
-"""The day (`clock.today()`) a refresh run belongs to."""
 
 
 def tracked_ids(instance: DagsterInstance) -> dict[str, list[str]]:
@@ -63,13 +79,52 @@ def tracked_ids(instance: DagsterInstance) -> dict[str, list[str]]:
     return {e: list(instance.get_dynamic_partitions(IDS_BY_ENTITY[e].name)) for e in ENTITIES}
 
 
-def _launch(batches: Sequence[Batch], pricing: Pricing, log: logging.Logger, name: str) -> Launch:
-    launch = fit_budget(pricing.price(batches))
+def _launch(
+    batches: Sequence[Batch],
+    pricing: Pricing,
+    log: logging.Logger,
+    name: str,
+    *,
+    paced: bool = False,
+) -> Launch:
+    """The batches that fit the month's credits (`paced`: and what is left of the day's
+    share; the adaptive plan gives what is deferred the burst on its next day)."""
+    allowance = None
+    if paced:
+        allowance = pacing.allowance(pricing.engine, pricing.usable_credits, clock.today())[1]
+    launch = fit_budget(pricing.price(batches), allowance)
+    if allowance is not None and launch.deferred:
+        launch = _fill(launch, pricing, allowance - launch.credits)
     if launch.deferred:
         log.warning(f"{name}: {launch.summary()}")
     else:
         log.info(f"{name}: {launch.summary()}")
     return launch
+
+
+def _fill(launch: Launch, pricing: Pricing, left: int) -> Launch:
+    """Launch the longest first part of each deferred batch that the day's `left` credits
+    cover (bisecting its ids, priced each time): a day's new ids start their first fetch
+    with what the day has left instead of all waiting for the next plan."""
+    launched, deferred = list(launch.launched), []
+    for p in launch.deferred:
+        ids, fits = p.batch.ids, None
+        low, high = 1, len(ids) - 1
+        while low <= high and left > 0:
+            middle = (low + high) // 2
+            [part] = pricing.price([dataclasses.replace(p.batch, ids=ids[:middle])])
+            if part.plan.credits <= left:
+                fits, low = part, middle + 1
+            else:
+                high = middle - 1
+        if fits is None:
+            deferred.append(p)
+            continue
+        launched.append(fits)
+        left -= fits.plan.credits
+        [rest] = pricing.price([dataclasses.replace(p.batch, ids=ids[len(fits.batch.ids) :])])
+        deferred.append(rest)
+    return Launch(tuple(launched), tuple(deferred), launch.credits_available)
 
 
 def tracked_ids_tick(
@@ -129,7 +184,7 @@ def tracked_ids_tick(
     )
     if outlook.over:
         log.warning(f"{name}: the seeds push the tracked set over the budget: {outlook.describe()}")
-    launch = _launch(batches, pricing, log, name)
+    launch = _launch(batches, pricing, log, name, paced=settings.adaptive)
     return SensorResult(
         run_requests=run_requests(
             launch, launched_by=name, by_job_name=True, run_key_suffix=seeds.digest[:12]
@@ -216,7 +271,7 @@ def discovery_tick(
         max_runs=settings.max_runs_per_job,
         history=settings.history,
     )
-    launch = _launch(batches, pricing, log, name)
+    launch = _launch(batches, pricing, log, name, paced=settings.adaptive)
     suffix = str(max(selector.cursors.values(), default=0))
     return SensorResult(
         run_requests=run_requests(
@@ -258,14 +313,26 @@ def refresh_tick(
     settings: TrackingSettings,
     log: logging.Logger,
     name: str,
+    lists_first: bool = True,
 ) -> list[RunRequest] | SkipReason:
-    """Every tracked id of the jobs the cadence covers, as a few ranged runs that fit the budget.
+    """Every tracked id of the jobs the cadence covers, as a few ranged runs that fit the budget
+    (under `TIKTOK_REFRESH_POLICY=adaptive`: the day's plan, see `_adaptive_tick`).
 
     Lists first: when the tick fetches shop lists, the runs of the jobs those lists can answer
     (`product_period_job`) are left to `derived_refresh_sensor`, which launches them once the
     tick's runs have finished, so that their totals are derived from today's lists instead of
     paid. They are priced with the lists (and the budget kept for them) all the same.
     """
+    if settings.adaptive:
+        return _adaptive_tick(
+            instance,
+            cadence_name=cadence_name,
+            pricing=pricing,
+            settings=settings,
+            log=log,
+            name=name,
+            lists_first=lists_first,
+        )
     cadence = settings.cadence(cadence_name)
     batches = cadence_batches(
         cadence,
@@ -279,7 +346,7 @@ def refresh_tick(
     launch = _launch(batches, pricing, log, name)
     if not launch.launched:
         return SkipReason(f"{name}: {launch.summary()}")
-    later = any(fetches_lists(p.batch) for p in launch.launched)
+    later = lists_first and any(fetches_lists(p.batch) for p in launch.launched)
     now = Launch(
         tuple(p for p in launch.launched if not (later and derives_from_lists(p.batch.family))),
         launch.deferred,
@@ -293,6 +360,58 @@ def refresh_tick(
     return run_requests(
         now, launched_by=name, by_job_name=False, extra_tags={DAY_TAG: clock.today().isoformat()}
     )
+
+
+def _adaptive_tick(
+    instance: DagsterInstance,
+    *,
+    cadence_name: str,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    log: logging.Logger,
+    name: str,
+    lists_first: bool,
+) -> list[RunRequest] | SkipReason:
+    """The adaptive policy's refresh of the day: the daily schedule plans every route (the
+    other cadences have nothing of their own to do)."""
+    if cadence_name != "daily":
+        return SkipReason(
+            f"{name}: TIKTOK_REFRESH_POLICY=adaptive: the daily refresh plans every route, "
+            "whatever its period (set TIKTOK_REFRESH_POLICY=uniform for the fixed cadences)"
+        )
+    plan = day_plan(instance, pricing=pricing, settings=settings)
+    (log.warning if plan.deferred else log.info)(f"{name}: {plan.summary()}")
+    batches = [*plan.first, *(() if lists_first and plan.first else plan.then)]
+    if not batches:
+        return SkipReason(f"{name}: {plan.summary()}")
+    return plan_run_requests(
+        batches,
+        tags=plan.tags(),
+        launched_by=name,
+        by_job_name=False,
+        planned=planned_credits(plan, batches),
+    )
+
+
+def day_plan(
+    instance: DagsterInstance, *, pricing: Pricing, settings: TrackingSettings, write: bool = True
+) -> DayPlan:
+    """The adaptive plan of today for every tracked id (recorded in `refresh_plan`)."""
+    return plan_day(
+        pricing.engine,
+        tracked_ids(instance),
+        pricing=pricing,
+        settings=settings,
+        today=clock.today(),
+        write=write,
+    )
+
+
+def _later_of_plan(
+    instance: DagsterInstance, pricing: Pricing, settings: TrackingSettings, tags: dict[str, str]
+) -> list[Batch]:
+    day = dt.date.fromisoformat(tags[PLAN_TAG])
+    return batches_of(planned_later(pricing.engine, day), tracked_ids(instance), settings)
 
 
 def derived_refresh_tick(
@@ -321,6 +440,15 @@ def derived_refresh_tick(
         unfinished = [r for r in records if not r.dagster_run.is_finished]
         if unfinished:
             waiting.append(f"{cadence.schedule_name} ({len(unfinished)} run(s) still going)")
+            continue
+        plan_tags = {k: v for k, v in records[0].dagster_run.tags.items() if k in PLAN_TAGS}
+        if PLAN_TAG in plan_tags:  # the adaptive plan's routes that wait for the lists
+            done[cadence.name] = today
+            requests += plan_run_requests(
+                _later_of_plan(instance, pricing, settings, plan_tags),
+                tags=plan_tags,
+                launched_by=name,
+            )
             continue
         batches = [
             b

@@ -391,6 +391,28 @@ alerts = sa.Table(
 )
 """One row per alert firing (once: `dedupe_key`); `delivered_at` null while pending."""
 
+refresh_plan = sa.Table(
+    "refresh_plan",
+    metadata,
+    sa.Column("asset", sa.String(40), primary_key=True),
+    sa.Column("entity_id", ID, primary_key=True),
+    sa.Column("period", sa.Integer, primary_key=True),
+    sa.Column("planned_on", sa.Date, nullable=False),
+    sa.Column("policy", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),
+    sa.Column("band", sa.String(10), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("credits", sa.Integer, nullable=False),
+    sa.Column("last_fetch", sa.Date),
+    sa.Column("next_due", sa.Date, nullable=False),
+    sa.Column("change_rate", sa.Float, nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),
+)
+"""The refresh policy's newest plan, one row per tracked route (an asset partition; `period`
+0 for assets partitioned by id): its last fetch, what the plan of `planned_on` does with it
+(`fetch`, `free`, `defer` or `wait`), why, and when it is next due."""
+
 ANALYTICS_TABLES = {
     t.name: t
     for t in (

@@ -1,0 +1,54 @@
+"""Fixtures of the refresh tests: the living simulator, a persistent instance, a SQLite
+warehouse, and a few shops and products listed by them tracked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance, instance_for_test
+
+from tests.simserver import RunningSim
+from tests.tracking.conftest import make_defs, make_resources
+from tiktok_assets.warehouse.engine import dispose_all
+
+
+@pytest.fixture
+def living(sim: RunningSim) -> RunningSim:
+    """The session's simulator with a living market, rate limit off."""
+    sim.configure(market="living")
+    return sim
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    """A persistent instance in a temporary folder (its own DAGSTER_HOME)."""
+    with instance_for_test() as inst:
+        yield inst
+
+
+@pytest.fixture
+def wh_url(tmp_path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    dispose_all()
+
+
+@pytest.fixture
+def tracked(living: RunningSim, instance: DagsterInstance, today: dt.date) -> dict[str, list[str]]:
+    """Two shops and three products on their lists today, tracked."""
+    world = living.world
+    shops = [s for s in world.shop_ids() if len(world.products_of_shop(s, today)) >= 2][:2]
+    products = [p for s in shops for p in world.products_of_shop(s, today - dt.timedelta(1))][:3]
+    assert len(shops) == 2 and len(products) == 3
+    instance.add_dynamic_partitions("shop_ids", shops)
+    instance.add_dynamic_partitions("product_ids", products)
+    return {"shop": shops, "product": products}
+
+
+def resources_for(sim: RunningSim, wh_url: str, credit_limit: int = 10_000_000) -> dict[str, Any]:
+    return make_resources(sim, wh_url, credit_limit=credit_limit)
+
+
+__all__ = ["make_defs", "resources_for"]

@@ -1,0 +1,2 @@
+"""The refresh policy: which tracked routes a day's credits buy (`policy`), what the
+warehouse knows of each (`observe`), the day's plan and its runs (`plan`)."""

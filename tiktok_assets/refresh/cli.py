@@ -1,0 +1,189 @@
+"""`tiktok-assets refresh [--dry-run]`: today's refresh, run on the instance, or its plan.
+
+It asks for exactly what the refresh automation asks for today (`ticks.refresh_tick`, the
+function the schedules call, for each cadence whose cron fires today: under the adaptive
+policy, the day's plan), runs each request in this process on the instance at
+`DAGSTER_HOME` (lists first, then what derives from them), waits, and prints the partitions
+by source, the requests and the credits. "Today" is `TIKTOK_TODAY` when set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from tiktok_assets import clock
+from tiktok_assets.settings import SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, Definitions, RunRequest
+
+    from tiktok_assets.tracking.batches import Pricing
+    from tiktok_assets.tracking.settings import Cadence, TrackingSettings
+
+NAME = "tiktok-assets refresh"
+Print = Callable[[str], None]
+
+
+def register_refresh(commands: argparse._SubParsersAction) -> None:
+    """Add the `refresh` sub-command to the project's command line."""
+    parser = commands.add_parser(
+        "refresh",
+        help="run today's refresh (what the schedules would launch) on the instance",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print the plan only")
+    parser.set_defaults(run=_run)
+
+
+def fires_on(cadence: Cadence, day: dt.date) -> bool:
+    """True when the cadence's cron has a tick on `day` (in its time zone)."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    zone = zoneinfo.ZoneInfo(cadence.timezone)
+    start = dt.datetime.combine(day, dt.time(), zone)
+    tick = next(cron_string_iterator(start.timestamp(), cadence.cron, cadence.timezone))
+    return tick.date() == day
+
+
+def day_requests(
+    instance: DagsterInstance, pricing: Pricing, settings: TrackingSettings, out: Print
+) -> list[RunRequest]:
+    """What the refresh automation requests today, in the order to run it."""
+    from dagster import SkipReason
+
+    from tiktok_assets.tracking.ticks import refresh_tick
+
+    log = logging.getLogger(NAME)
+    requests: list[RunRequest] = []
+    for cadence in settings.cadences:
+        if not fires_on(cadence, clock.today()):
+            continue
+        result = refresh_tick(
+            instance,
+            cadence_name=cadence.name,
+            pricing=pricing,
+            settings=settings,
+            log=log,
+            name=NAME,
+            lists_first=False,
+        )
+        if isinstance(result, SkipReason):
+            out(f"{cadence.schedule_name}: {result.skip_message}")
+        else:
+            requests += result
+    return requests
+
+
+def execute(
+    defs: Definitions, instance: DagsterInstance, requests: Sequence[RunRequest], out: Print
+) -> int:
+    """Run the requests one after the other on the instance; print what they did."""
+    from tiktok_assets.jobs import FAMILIES
+
+    sources: Counter[str] = Counter()
+    requests_sent = credits = failed = 0
+    for request in requests:
+        selection = list(request.asset_selection or [])
+        name = request.job_name or next(
+            f.name for f in FAMILIES.values() if selection and selection[0].path[-1] in f.assets
+        )
+        job = defs.resolve_job_def(name)
+        result = job.execute_in_process(
+            instance=instance,
+            tags=dict(request.tags),
+            asset_selection=selection or None,
+            raise_on_error=False,
+        )
+        label = f"{name} {request.tags.get('dagster/asset_partition_range_start', '')}..."
+        if not result.success:
+            failed += 1
+            out(f"FAILED {label} (run {result.run_id}): see `dagster run logs` or the UI")
+        for event in result.get_asset_materialization_events():
+            meta = event.materialization.metadata
+            sources[str(getattr(meta.get("tiktok/source"), "value", "api"))] += 1
+            requests_sent += int(getattr(meta.get("tiktok/requests"), "value", 0))
+            credits += int(getattr(meta.get("tiktok/credits"), "value", 0))
+    by_source = ", ".join(f"{n:,} {s}" for s, n in sorted(sources.items())) or "none"
+    out(
+        f"{len(requests)} run(s), {failed} failed; partitions by source: {by_source}; "
+        f"{requests_sent:,} request(s), {credits:,} credit(s)"
+    )
+    return 1 if failed else 0
+
+
+def refresh_command(
+    defs: Definitions,
+    instance: DagsterInstance,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    *,
+    dry_run: bool,
+    out: Print = print,
+) -> int:
+    """`tiktok-assets refresh`: exit status 0 when every run succeeded."""
+    from tiktok_assets.tracking.ticks import day_plan
+
+    if settings.adaptive and dry_run:
+        plan = day_plan(instance, pricing=pricing, settings=settings, write=False)
+        out(plan.summary())
+        for batch in (*plan.first, *plan.then):
+            out(f"  would run {batch.label}")
+        return 0
+    requests = day_requests(instance, pricing, settings, out)
+    _say_deferred(requests, out)
+    if dry_run:
+        for request in requests:
+            out(f"  would run {request.run_key}")
+        out(f"{len(requests)} run(s) (dry run: nothing was requested)")
+        return 0
+    return execute(defs, instance, requests, out)
+
+
+def _say_deferred(requests: Sequence[RunRequest], out: Print) -> None:
+    """State what the day's plan deferred (its runs carry it in their tags), never silently."""
+    from tiktok_assets.refresh.plan import DEFERRED_CREDITS_TAG, DEFERRED_ROUTES_TAG
+
+    tags = next((r.tags for r in requests if DEFERRED_ROUTES_TAG in r.tags), None)
+    if tags and int(tags[DEFERRED_ROUTES_TAG]):
+        out(
+            f"{int(tags[DEFERRED_ROUTES_TAG]):,} due route(s) needing "
+            f"{int(tags.get(DEFERRED_CREDITS_TAG, 0)):,} credit(s) DEFERRED to tomorrow: the "
+            "day's share is spent (see the refresh_plan table)"
+        )
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        settings = get_settings()
+        from tiktok_assets.tracking.settings import settings_from_env
+
+        tracking = settings_from_env(settings)
+    except (SettingsError, ValueError) as exc:
+        print(f"{NAME}: {exc}", file=sys.stderr)
+        return 2
+    from dagster import DagsterError, DagsterInstance, build_resources
+
+    from tiktok_assets.definitions import defs
+    from tiktok_assets.resources import resources
+    from tiktok_assets.tracking.batches import Pricing
+
+    try:
+        instance = DagsterInstance.get()
+    except DagsterError as exc:
+        print(
+            f"{NAME}: cannot open the Dagster instance ({exc}). Set DAGSTER_HOME to the "
+            "instance folder (the project's is ./dagster_home)",
+            file=sys.stderr,
+        )
+        return 2
+    with instance, build_resources(resources(settings)) as bound:
+        pricing = Pricing.from_resources(bound.warehouse, bound.api, bound.credit_budget)
+        return refresh_command(defs, instance, pricing, tracking, dry_run=args.dry_run)

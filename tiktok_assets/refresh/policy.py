@@ -1,0 +1,245 @@
+"""Which routes a day's refresh fetches: the adaptive policy, a budgeted re-polling.
+
+A *route* is one partition of one API asset (`product_total` `123|7`). The adaptive policy
+prices each route by what refreshing it today is worth (Olston & Pandey 2008, in whole days):
+
+    value = weight × P(changed since the last fetch) × fresh days the fetch buys
+
+with `P(changed) = 1 − e^(−λt)` after `t` days, `fresh days = Σ_{k<H} e^(−λk)` over the
+floor's horizon `H`, `weight` the route's share of its asset's revenue (views for videos), and
+`λ` its change rate estimated from its own stored answers (`change_rate`). A list's value
+includes that of the routes it answers for free. Routes are taken
+by value per credit until the day's allowance is spent — the threshold of Olston & Pandey,
+tuned each day to the budget. On top of it:
+
+- **burst**: a route never fetched (a new id) comes first;
+- **floor**: a route not fetched for `floor_days` comes next;
+- **cap**: a route fetched today is not fetched again;
+- **free**: a route answered from the day's own answers (a product total on a shop list
+  fetched today) costs 0 and is never rationed.
+
+Due routes past the allowance are *deferred*: they stay due and come first in their band the
+next day. Everything here is pure: `observe` reads the warehouse, `plan` acts on the choice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+BANDS = ("burst", "floor", "high", "medium", "low")
+"""Priority bands, most urgent first. `high`: the routes worth the top tenth of the day's
+value per credit; `medium`: the next four tenths; `low`: the rest."""
+
+PRIOR_CHANGE = 0.5
+"""The chance of a change per day assumed of a route before any two answers compare."""
+
+MAX_RATE = 5.0
+"""The largest change rate estimated (per day): a route that changed at every fetch."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """One partition of one API asset: the unit a refresh fetches."""
+
+    asset: str
+    entity_id: str
+    period: int = 0
+    """The aggregate period (0: an asset partitioned by id only)."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.entity_id}|{self.period}" if self.period else self.entity_id
+
+
+@dataclasses.dataclass(frozen=True)
+class Observed:
+    """What the warehouse knows of a route."""
+
+    route: Route
+    last_fetch: dt.date | None
+    """The day of its newest stored answer (None: never fetched)."""
+    rate: float
+    """Its change rate λ per day (`change_rate`)."""
+    weight: float
+    """Its share of its asset's revenue (or views) among the tracked routes, 0..1."""
+    cost: int
+    """Credits one fetch costs (list routes: pages)."""
+    free_with: Route | None = None
+    """The list route whose answer of the day answers this route for free."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """The day's choice for one route: `fetch`, `free`, `defer` (due, no credits left) or
+    `wait` (not worth its credits yet)."""
+
+    observed: Observed
+    action: str
+    band: str
+    score: float
+    next_due: dt.date
+    reason: str
+
+    @property
+    def route(self) -> Route:
+        return self.observed.route
+
+    @property
+    def credits(self) -> int:
+        return self.observed.cost if self.action == "fetch" else 0
+
+
+def change_rate(polls: int, changes: int, interval_days: float) -> float:
+    """λ from `polls` comparisons of consecutive answers `interval_days` apart on average, of
+    which `changes` differed: `−ln(1 − p)/I` with `p` smoothed towards `PRIOR_CHANGE`, so it
+    stays finite when every poll saw a change and positive when none did."""
+    p = (changes + PRIOR_CHANGE) / (polls + 1)
+    p = min(p, 1.0 - 1e-9)
+    return min(MAX_RATE, -math.log(1.0 - p) / max(interval_days, 1.0))
+
+
+def value(weight: float, rate: float, days_since: float, horizon: int) -> float:
+    """Expected weighted fresh days a fetch after `days_since` days buys (see the module)."""
+    if rate <= 0.0 or weight <= 0.0:
+        return 0.0
+    stale = 1.0 - math.exp(-rate * days_since)
+    step = math.exp(-rate)
+    fresh_days = (1.0 - step**horizon) / (1.0 - step) if step < 1.0 else float(horizon)
+    return weight * stale * fresh_days
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicySettings:
+    """The adaptive policy's knobs."""
+
+    floor_days: int = 14
+    """Every route is fetched at least this often (also the value's horizon)."""
+    must_share: float = 0.5
+    """The share of the day that burst and floor routes take before the others are served."""
+
+
+def _days_since(o: Observed, today: dt.date) -> int | None:
+    return None if o.last_fetch is None else (today - o.last_fetch).days
+
+
+def _next_due(o: Observed, today: dt.date, threshold: float, settings: PolicySettings) -> dt.date:
+    """The first coming day on which the route's value per credit reaches `threshold`, or its
+    floor, whichever comes first."""
+    since = _days_since(o, today) or 0
+    for ahead in range(1, settings.floor_days + 1):
+        t = since + ahead
+        if t >= settings.floor_days:
+            return today + dt.timedelta(days=ahead)
+        if value(o.weight, o.rate, t, settings.floor_days) / max(o.cost, 1) >= threshold > 0:
+            return today + dt.timedelta(days=ahead)
+    return today + dt.timedelta(days=settings.floor_days)
+
+
+def choose(
+    observed: Sequence[Observed],
+    *,
+    today: dt.date,
+    allowance: int,
+    settings: PolicySettings,
+) -> list[Decision]:
+    """The day's decision for every route, spending at most `allowance` credits.
+
+    Paid routes go in the order burst, floor (on at most `must_share` of the allowance), then
+    value per credit, then the burst and floor routes left over while credits remain; those
+    still left are deferred. A route whose list is fetched today (or was earlier today) is
+    free. A route fetched today waits (the cap)."""
+    ranked: list[tuple[int, float, Observed]] = []
+    free: list[Observed] = []
+    waiting: list[Observed] = []
+    riders: dict[Route, float] = {}  # a list's worth: what the routes it answers are worth
+    for o in observed:
+        if o.free_with is not None:
+            since = _days_since(o, today)
+            days = settings.floor_days if since is None else since
+            riders[o.free_with] = riders.get(o.free_with, 0.0) + value(
+                o.weight, o.rate, days, settings.floor_days
+            )
+    for o in observed:
+        since = _days_since(o, today)
+        if since is not None and since < 1:
+            waiting.append(o)
+        elif o.free_with is not None:
+            free.append(o)
+        elif since is None:
+            ranked.append((0, o.weight, o))
+        elif since >= settings.floor_days:
+            ranked.append((1, since + o.weight, o))
+        else:
+            worth = value(o.weight, o.rate, since, settings.floor_days) + riders.get(o.route, 0)
+            score = worth / max(o.cost, 1)
+            ranked.append((2, score, o))
+    ranked.sort(key=lambda r: (r[0], -r[1], r[2].route.asset, r[2].route.key))
+    scores = [s for rank, s, _ in ranked if rank == 2]
+    high = scores[len(scores) // 10] if scores else 0.0
+    medium = scores[len(scores) // 2] if scores else 0.0
+
+    # Burst and floor first, but on at most `must_share` of the day: the first fetches of many
+    # new ids must not starve the routes that buy the most (a list page holds 50 products);
+    # what the others leave goes back to them.
+    must = [i for i, (rank, _, _) in enumerate(ranked) if rank < 2]
+    worth = [i for i, (rank, score, _) in enumerate(ranked) if rank == 2 and score > 0.0]
+    taken: set[int] = set()
+    left = allowance
+    for indexes, budget in (
+        (must, int(allowance * settings.must_share)),
+        (worth, allowance),
+        (must, allowance),
+    ):
+        for index in indexes:
+            cost = ranked[index][2].cost
+            if index not in taken and cost <= min(budget, left):
+                taken.add(index)
+                left -= cost
+                budget -= cost
+    chosen = [(rank, score, o, i in taken) for i, (rank, score, o) in enumerate(ranked)]
+    fetched_lists = {o.route for _, _, o, take in chosen if take}
+    fetched_lists |= {o.route for o in waiting}  # fetched earlier today
+    threshold = min((s for rank, s, _, take in chosen if take and rank == 2), default=0.0)
+
+    decisions: list[Decision] = []
+    for rank, score, o, take in chosen:
+        band = BANDS[rank] if rank < 2 else _band(score, high, medium)
+        if take:
+            reason = {0: "new route: first fetch", 1: f"floor: {settings.floor_days} days"}.get(
+                rank, f"value {score:.3g} per credit"
+            )
+            due = today + dt.timedelta(days=1)
+            decisions.append(Decision(o, "fetch", band, score, due, reason))
+        elif rank < 2:
+            reason = f"deferred: the day's {allowance} credit(s) are spent"
+            due = today + dt.timedelta(days=1)
+            decisions.append(Decision(o, "defer", band, score, due, reason))
+        else:
+            due = _next_due(o, today, threshold, settings)
+            decisions.append(Decision(o, "wait", band, score, due, "not worth a credit yet"))
+    for o in free:
+        via = o.free_with
+        if via is not None and via in fetched_lists:
+            decisions.append(
+                Decision(o, "free", "free", 0.0, today + dt.timedelta(days=1), "from the list")
+            )
+        else:
+            decisions.append(
+                Decision(o, "wait", "free", 0.0, today + dt.timedelta(days=1), "its list waits")
+            )
+    decisions += [
+        Decision(o, "wait", "low", 0.0, today + dt.timedelta(days=1), "fetched today")
+        for o in waiting
+    ]
+    return decisions
+
+
+def _band(score: float, high: float, medium: float) -> str:
+    if score >= high > 0.0:
+        return "high"
+    if score >= medium > 0.0:
+        return "medium"
+    return "low"
