@@ -4,7 +4,10 @@ README's table in step with it, and the key's value never shown."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -191,3 +194,35 @@ def test_resources_bind_the_key_origin_and_url_by_name(monkeypatch: pytest.Monke
     assert warehouse._get_non_default_public_field_values()["url"] == EnvVar("TIKTOK_WAREHOUSE_URL")  # type: ignore[attr-defined]
     assert api.rate_per_minute == 120  # type: ignore[attr-defined]
     assert res["credit_budget"].monthly_credit_limit == 5000  # type: ignore[attr-defined]
+
+
+def test_a_database_url_is_checked_by_its_grammar_without_importing_sqlalchemy() -> None:
+    """Loading the code location with TIKTOK_WAREHOUSE_URL set stays light (issue #15)."""
+    code = (
+        "import sys, tiktok_assets.definitions; "
+        "print(sorted(m for m in ('sqlalchemy', 'pandas', 'httpx') if m in sys.modules))"
+    )
+    env = {**os.environ, "TIKTOK_WAREHOUSE_URL": "postgresql+psycopg://u:secret@db:5432/w"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///data/w.db", "sqlite://", "postgresql+psycopg://postgres@127.0.0.1:5432/test"],
+)
+def test_database_urls_sqlalchemy_reads_are_accepted(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIKTOK_WAREHOUSE_URL", url)
+    assert load_settings().tiktok_warehouse_url == url
+
+
+def test_a_database_url_with_a_port_that_is_no_number_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIKTOK_WAREHOUSE_URL", "postgresql://db:port/w")
+    with pytest.raises(SettingsError, match="TIKTOK_WAREHOUSE_URL='postgresql://db:port/w'"):
+        load_settings()

@@ -99,17 +99,25 @@ def _origin(value: Any) -> Any:
     return value.rstrip("/")
 
 
+_DATABASE_URL = re.compile(
+    r"(?P<dialect>[A-Za-z][\w+]*)://"  # dialect[+driver]://
+    r"(?:[^:/@]*(?::[^@]*)?@)?"  # user[:password]@
+    r"(?:\[[^/?\]]+\]|[^/:?]*)?(?::(?P<port>[^/?]*))?"  # host[:port]
+    r"(?:/[^?]*)?(?:\?.*)?",  # /database?query
+    re.DOTALL,
+)
+
+
 def _database_url(value: Any) -> Any:
+    """A database URL in SQLAlchemy's form (`dialect[+driver]://[user[:password]@][host[:port]]
+    [/database][?query]`), checked by its grammar: importing SQLAlchemy here would make every
+    load of the code location pay for it."""
     value = _stripped(value)
     if not isinstance(value, str):
         return value
-    from sqlalchemy.engine import make_url  # imported only when a URL is set: loading stays light
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        make_url(value)
-    except (ArgumentError, ValueError):
-        raise ValueError("not a SQLAlchemy URL") from None
+    match = _DATABASE_URL.fullmatch(value)
+    if match is None or not (match["port"] or "0").isdigit():
+        raise ValueError("not a SQLAlchemy URL")
     return value
 
 
