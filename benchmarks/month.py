@@ -13,9 +13,15 @@ the 30 days of November 2026 (a whole credit month of 20,000 credits). Every day
    its budget rule on the month's 20,000 credits), its first fetches executed the same way
    (paced under adaptive; under uniform as today, launched at once).
 
-Every shop is tracked from day 1. `uniform` (today's cadences: periods 1 and 7 and profiles
-daily, 30 and 90 weekly) has no pacing of its own, so it runs with the month's limit set each
-day to what is spent plus the day's share (the same pacing as adaptive: equal credits per day).
+Every shop is tracked from day 1. Three policies, each spending the same month:
+- `adaptive`: `TIKTOK_REFRESH_POLICY=adaptive`, the project's default;
+- `uniform`: `TIKTOK_REFRESH_POLICY=uniform`, the fixed cadences (periods 1 and 7 and the
+  profiles daily, 30 and 90 weekly). It has no pacing of its own, so its refresh runs with the
+  month's limit set each day to what is spent plus the day's share (the same pacing);
+- `round-robin`: the textbook uniform policy at equal credits — the adaptive machinery (pacing,
+  burst, cap, free routes) choosing the longest-unfetched routes first, ignoring weights and
+  change rates (`PolicySettings(weighted=False)`): every route as often as the credits allow.
+  It separates what the weighting buys from what spending the whole share buys.
 
 Measured each day against the simulator's truth of that day (the same seed, in-process):
 - GMV-weighted freshness: over every product on sale × period (1, 7, 30, 90), weighted by its
@@ -43,7 +49,7 @@ FIRST_DAY = dt.date(2026, 11, 1)
 FULL = {"seed": 7, "shops": 30, "products_per_shop": [80, 150], "days": 30}
 QUICK = {"seed": 7, "shops": 8, "products_per_shop": [80, 150], "days": 8}
 MONTHLY_CREDITS = 20_000
-POLICIES = ("adaptive", "uniform")
+POLICIES = ("adaptive", "uniform", "round-robin")
 
 
 def _world(size: Params) -> Any:
@@ -117,7 +123,7 @@ def _case(params: Params) -> Result:
     url = sqlite_url(f"month-{policy}.sqlite")
     os.environ.update(
         {
-            "TIKTOK_REFRESH_POLICY": policy,
+            "TIKTOK_REFRESH_POLICY": "uniform" if policy == "uniform" else "adaptive",
             "TIKTOK_API_ORIGIN": params["url"],
             "WH_API_KEY": params["key"],
             "TIKTOK_WAREHOUSE_URL": url,
@@ -138,6 +144,13 @@ def _case(params: Params) -> Result:
     from tiktok_assets.tracking.settings import settings_from_env
     from tiktok_assets.tracking.ticks import discovery_tick
 
+    if policy == "round-robin":  # the adaptive machinery with the textbook uniform choice
+        import functools
+
+        from tiktok_assets.refresh import plan
+        from tiktok_assets.refresh import policy as choice
+
+        plan.PolicySettings = functools.partial(choice.PolicySettings, weighted=False)  # type: ignore[misc]
     world = _world(size)
     lines: list[str] = []
     days: list[dict[str, Any]] = []
@@ -261,9 +274,13 @@ def run(quick: bool, timeout_scale: float = 1.0) -> Result:
             params = {"size": size, "policy": policy, "url": sim.url, "key": key}
             results[policy] = run_case("month", "month", params, timeout=5400 * timeout_scale)
             results[policy]["simulator_credits"] = sim.ledger(key)["credits_used"]
-    a, u = results.get("adaptive", {}), results.get("uniform", {})
-    if a.get("gmv_fresh") and u.get("gmv_fresh"):
-        results["gmv_fresh_gain"] = round(a["gmv_fresh"] / u["gmv_fresh"] - 1.0, 4)
+    a = results.get("adaptive", {})
+    for baseline in ("uniform", "round-robin"):
+        b = results.get(baseline, {})
+        if a.get("gmv_fresh") and b.get("gmv_fresh"):
+            results[f"gmv_fresh_gain_over_{baseline}"] = round(
+                a["gmv_fresh"] / b["gmv_fresh"] - 1, 4
+            )
     return results
 
 
@@ -307,6 +324,8 @@ def report(results: Result) -> str:
         ],
         rows,
     )
-    if "gmv_fresh_gain" in results:
-        text += f"\nadaptive over uniform, GMV-weighted freshness: {results['gmv_fresh_gain']:+.1%}"
+    for baseline in ("uniform", "round-robin"):
+        gain = results.get(f"gmv_fresh_gain_over_{baseline}")
+        if gain is not None:
+            text += f"\nadaptive over {baseline}, GMV-weighted freshness: {gain:+.1%}"
     return text

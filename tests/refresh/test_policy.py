@@ -220,3 +220,19 @@ def test_a_waiting_route_is_due_no_later_than_its_floor() -> None:
     for d in out.values():
         if d.action == "wait":
             assert TODAY < d.next_due <= d.observed.last_fetch + 14 * DAY
+
+
+def test_the_unweighted_choice_takes_the_longest_unfetched_routes_whatever_they_are_worth() -> None:
+    """`weighted=False`: the textbook uniform policy the month benchmark compares with."""
+    routes = [
+        seen("heavy-recent", days_ago=1, weight=0.9, rate=MAX_RATE),
+        seen("light-old", days_ago=6, weight=0.001, rate=0.01),
+        seen("middle", days_ago=3, weight=0.1, rate=0.5),
+    ]
+    unweighted = PolicySettings(floor_days=14, weighted=False)
+    out = {
+        d.route.entity_id: d for d in choose(routes, today=TODAY, allowance=2, settings=unweighted)
+    }
+    assert {k for k, d in out.items() if d.action == "fetch"} == {"light-old", "middle"}
+    weighted = decide(routes, allowance=2)
+    assert weighted["heavy-recent"].action == "fetch"

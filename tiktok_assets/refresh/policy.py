@@ -119,6 +119,9 @@ class PolicySettings:
     """Every route is fetched at least this often (also the value's horizon)."""
     must_share: float = 0.5
     """The share of the day that burst and floor routes take before the others are served."""
+    weighted: bool = True
+    """False: the textbook uniform policy instead of values — every route as often as the
+    credits allow, the longest unfetched first (what the `month` benchmark compares with)."""
 
 
 def _days_since(o: Observed, today: dt.date) -> int | None:
@@ -170,6 +173,8 @@ def choose(
             free.append(o)
         elif since is None:
             ranked.append((0, o.weight, o))
+        elif not settings.weighted:
+            ranked.append((2, float(since), o))
         elif since >= settings.floor_days:
             ranked.append((1, since + o.weight, o))
         else:
