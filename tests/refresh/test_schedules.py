@@ -59,6 +59,7 @@ def test_the_daily_schedule_launches_the_plan_and_the_sensor_its_totals_after_th
     assert later and {family_of(r).name for r in later} == {"product_period_job"}
     assert {r.tags[PLAN_TAG] for r in later} == {today.isoformat()}
     assert {r.tags[LAUNCHED_BY_TAG] for r in later} == {"derived_refresh_sensor"}
+    assert all("tiktok/planned_credits" in r.tags for r in later)  # what the plan priced
     covered = {k for r in later for k in keys_of(r, instance)}
     assert {f"{p}|{n}" for p in tracked["product"] for n in (1, 7, 30, 90)} <= covered
     for request in later:

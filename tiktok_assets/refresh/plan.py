@@ -254,18 +254,29 @@ def planned_keys(engine: sa.Engine, asset: str, day: dt.date) -> set[str]:
         return {Route(asset, str(i), int(p)).key for i, p in conn.execute(query)}
 
 
-def planned_later(engine: sa.Engine, day: dt.date) -> dict[str, set[Route]]:
-    """The routes of the plan of `day` whose runs wait for the lists."""
+def planned_later(engine: sa.Engine, day: dt.date) -> dict[str, dict[Route, int]]:
+    """The routes of the plan of `day` whose runs wait for the lists, with their credits."""
     t = refresh_plan
-    query = sa.select(t.c.asset, t.c.entity_id, t.c.period).where(
+    query = sa.select(t.c.asset, t.c.entity_id, t.c.period, t.c.credits).where(
         t.c.planned_on == day, t.c.action.in_(FETCHED)
     )
-    chosen: dict[str, set[Route]] = {}
+    chosen: dict[str, dict[Route, int]] = {}
     with engine.connect() as conn:
-        for asset, entity_id, period in conn.execute(query):
+        for asset, entity_id, period, credits in conn.execute(query):
             if derived_later(asset):
-                chosen.setdefault(asset, set()).add(Route(asset, str(entity_id), int(period)))
+                route = Route(asset, str(entity_id), int(period))
+                chosen.setdefault(asset, {})[route] = int(credits)
     return chosen
+
+
+def credits_by_batch(
+    credits: Mapping[tuple[str, str], int], batches: Sequence[Batch]
+) -> dict[str, int]:
+    """Credits planned in each batch (by label), from credits per (asset, partition key)."""
+    return {
+        b.label: sum(credits.get((a, k), 0) for a in b.asset_names for k in b.partition_keys)
+        for b in batches
+    }
 
 
 def run_requests(
@@ -308,11 +319,9 @@ def run_requests(
 
 def planned_credits(plan: DayPlan, batches: Sequence[Batch]) -> dict[str, int]:
     """Credits the plan spends in each batch (by label)."""
-    cost = {(d.route.asset, d.route.key): d.credits for d in plan.decisions}
-    return {
-        b.label: sum(cost.get((a, k), 0) for a in b.asset_names for k in b.partition_keys)
-        for b in batches
-    }
+    return credits_by_batch(
+        {(d.route.asset, d.route.key): d.credits for d in plan.decisions}, batches
+    )
 
 
 @dataclasses.dataclass(frozen=True)

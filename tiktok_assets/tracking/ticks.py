@@ -40,6 +40,7 @@ from tiktok_assets.refresh.plan import (
     POLICY_TAG,
     DayPlan,
     batches_of,
+    credits_by_batch,
     plan_day,
     planned_credits,
     planned_later,
@@ -408,10 +409,20 @@ def day_plan(
 
 
 def _later_of_plan(
-    instance: DagsterInstance, pricing: Pricing, settings: TrackingSettings, tags: dict[str, str]
-) -> list[Batch]:
-    day = dt.date.fromisoformat(tags[PLAN_TAG])
-    return batches_of(planned_later(pricing.engine, day), tracked_ids(instance), settings)
+    instance: DagsterInstance,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    tags: dict[str, str],
+    name: str,
+) -> list[RunRequest]:
+    """The runs of the plan (its day in `tags`) that waited for the day's lists."""
+    later = planned_later(pricing.engine, dt.date.fromisoformat(tags[PLAN_TAG]))
+    routes = {asset: set(by_route) for asset, by_route in later.items()}
+    batches = batches_of(routes, tracked_ids(instance), settings)
+    credits = {(r.asset, r.key): c for by_route in later.values() for r, c in by_route.items()}
+    return plan_run_requests(
+        batches, tags=tags, launched_by=name, planned=credits_by_batch(credits, batches)
+    )
 
 
 def derived_refresh_tick(
@@ -444,11 +455,7 @@ def derived_refresh_tick(
         plan_tags = {k: v for k, v in records[0].dagster_run.tags.items() if k in PLAN_TAGS}
         if PLAN_TAG in plan_tags:  # the adaptive plan's routes that wait for the lists
             done[cadence.name] = today
-            requests += plan_run_requests(
-                _later_of_plan(instance, pricing, settings, plan_tags),
-                tags=plan_tags,
-                launched_by=name,
-            )
+            requests += _later_of_plan(instance, pricing, settings, plan_tags, name)
             continue
         batches = [
             b
