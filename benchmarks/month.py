@@ -250,7 +250,8 @@ def _quiet() -> Any:
     return log
 
 
-CASES = {"month": _case}
+CASES = dict.fromkeys(POLICIES, _case)
+"""One case per policy (each its own child log: `logs/month-<policy>.log`)."""
 
 
 def run(quick: bool, timeout_scale: float = 1.0) -> Result:
@@ -272,7 +273,7 @@ def run(quick: bool, timeout_scale: float = 1.0) -> Result:
         for policy in POLICIES:
             key = sim.add_key(f"bench-month-{policy}")
             params = {"size": size, "policy": policy, "url": sim.url, "key": key}
-            results[policy] = run_case("month", "month", params, timeout=5400 * timeout_scale)
+            results[policy] = run_case("month", policy, params, timeout=5400 * timeout_scale)
             results[policy]["simulator_credits"] = sim.ledger(key)["credits_used"]
     a = results.get("adaptive", {})
     for baseline in ("uniform", "round-robin"):
