@@ -33,7 +33,7 @@ def dagster_home(tmp_path: Path) -> Path:
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(CLI), "refresh", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [str(CLI), "refresh", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=100
     )
 
 
@@ -88,3 +88,24 @@ def test_an_unknown_policy_exits_2_naming_the_variable(dagster_home: Path) -> No
         assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
         assert "TIKTOK_REFRESH_POLICY" in done.stderr and "greedy" in done.stderr
     assert not (dagster_home / "history").exists()  # nothing ran on the instance
+
+
+def test_a_run_that_fails_says_why_and_the_command_exits_1(
+    living: RunningSim, dagster_home: Path, tmp_path: Path, today: dt.date
+) -> None:
+    shop = living.world.shop_ids()[0]
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.add_dynamic_partitions("shop_ids", [shop])
+    wrong = "not-the-key-0123456789"
+    env = environment(
+        dagster_home,
+        WH_API_KEY=wrong,
+        TIKTOK_API_ORIGIN=living.url,
+        TIKTOK_WAREHOUSE_URL=f"sqlite:///{tmp_path / 'warehouse.sqlite'}",
+        TIKTOK_API_RATE_PER_MINUTE="0",
+    )
+    done = run_cli(env=env)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
+    assert failed and all("HTTP 401" in line and "WH_API_KEY" in line for line in failed)
+    assert wrong not in done.stdout + done.stderr

@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import re
 import sys
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tiktok_assets import clock
 from tiktok_assets.settings import SettingsError, get_settings
@@ -105,7 +106,7 @@ def execute(
         label = f"{name} {request.tags.get('dagster/asset_partition_range_start', '')}..."
         if not result.success:
             failed += 1
-            out(f"FAILED {label} (run {result.run_id}): see `dagster run logs` or the UI")
+            out(f"FAILED {label} (run {result.run_id}): {_failure(result)}")
         for event in result.get_asset_materialization_events():
             meta = event.materialization.metadata
             sources[str(getattr(meta.get("tiktok/source"), "value", "api"))] += 1
@@ -117,6 +118,17 @@ def execute(
         f"{requests_sent:,} request(s), {credits:,} credit(s)"
     )
     return 1 if failed else 0
+
+
+def _failure(result: Any) -> str:
+    """The first step failure's message of a run (the whole story is in the run's logs)."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            if error is not None:
+                first = error.message.strip().splitlines()[0]
+                return re.sub(r"^[\w.]+(Failure|Error): ", "", first)[:500]
+    return "the run failed; its logs in the UI say why"
 
 
 def refresh_command(
@@ -184,6 +196,9 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    log = logging.getLogger(NAME)  # the plan's summary and what it deferred
+    log.setLevel(logging.INFO)
+    log.addHandler(logging.StreamHandler(sys.stdout))
     with instance, build_resources(resources(settings)) as bound:
         pricing = Pricing.from_resources(bound.warehouse, bound.api, bound.credit_budget)
         return refresh_command(defs, instance, pricing, tracking, dry_run=args.dry_run)
