@@ -1,5 +1,5 @@
-"""Fixtures of the refresh tests: the living simulator, a persistent instance, a SQLite
-warehouse, and a few shops and products listed by them tracked."""
+"""Fixtures of the refresh tests: the living simulator, a persistent instance, a warehouse
+(SQLite and PostgreSQL), and a few shops and products listed by them tracked."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from dagster import DagsterInstance, instance_for_test
 
 from tests.simserver import RunningSim
 from tests.tracking.conftest import make_defs, make_resources
-from tiktok_assets.warehouse.engine import dispose_all
 
 
 @pytest.fixture
@@ -30,9 +29,9 @@ def instance() -> Iterator[DagsterInstance]:
 
 
 @pytest.fixture
-def wh_url(tmp_path) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
-    dispose_all()
+def wh_url(warehouse_url: str) -> str:
+    """The warehouse on each backend: SQLite, and PostgreSQL (`tests/conftest.py`)."""
+    return warehouse_url
 
 
 @pytest.fixture
