@@ -54,7 +54,7 @@ def test_four_runs_write_one_sqlite_warehouse_at_once(sim: RunningSim, tmp_path:
     with spawn.Manager() as manager, ProcessPoolExecutor(RUNS, mp_context=spawn) as pool:
         barrier = manager.Barrier(RUNS)
         futures = [pool.submit(materialize_range, env, ids, r, barrier) for r in ranges]
-        results = [f.result(timeout=150) for f in futures]
+        results = [f.result(timeout=100) for f in futures]
 
     for result in results:
         assert result["success"], result["failures"]

@@ -136,7 +136,7 @@ def test_three_runs_together_share_the_rate_limit_without_a_429(
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=300)
+        t.join(timeout=100)
     assert not failures
     assert len(results) == 3 and all(r.success for r in results)
     ledger = sim.ledger()
