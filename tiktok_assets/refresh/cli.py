@@ -181,20 +181,15 @@ def _run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"{NAME}: {exc}", file=sys.stderr)
         return 2
-    from dagster import DagsterError, DagsterInstance, build_resources
+    from dagster import build_resources
 
     from tiktok_assets.definitions import defs
     from tiktok_assets.resources import resources
     from tiktok_assets.tracking.batches import Pricing
+    from tiktok_assets.tracking.cli import open_instance
 
-    try:
-        instance = DagsterInstance.get()
-    except DagsterError as exc:
-        print(
-            f"{NAME}: cannot open the Dagster instance ({exc}). Set DAGSTER_HOME to the "
-            "instance folder (the project's is ./dagster_home)",
-            file=sys.stderr,
-        )
+    instance = open_instance("refresh")
+    if instance is None:
         return 2
     log = logging.getLogger(NAME)  # the plan's summary and what it deferred
     log.setLevel(logging.INFO)

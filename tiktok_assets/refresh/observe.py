@@ -46,6 +46,11 @@ last one by as much."""
 _NOT_VALUES = {"id", "period", "snapshot_date", "fetched_at", "raw", "source", "source_call_id"}
 
 
+def _compared(table: sa.Table) -> list[str]:
+    """The columns two answers of a route are compared on, in table order."""
+    return [c.name for c in table.columns if c.name not in _NOT_VALUES]
+
+
 @dataclasses.dataclass
 class _Stats:
     """A route's stored answers, newest last: (day, values)."""
@@ -248,8 +253,7 @@ def observe(
 def _shop_sizes(details: Mapping[Route, _Stats]) -> dict[str, int]:
     """Each shop's product count in its newest profile (prices a list never fetched)."""
     table = tables.metadata.tables[SOURCES["shop_detail"].table]
-    values = [c.name for c in table.columns if c.name not in _NOT_VALUES]
-    column = values.index("products_count")
+    column = _compared(table).index("products_count")
     return {
         route.entity_id: int(s.answers[-1][1][column] or 0)
         for route, s in details.items()
@@ -262,7 +266,7 @@ def _value_column(asset: str) -> int | None:
     if asset in LIST_ASSETS:
         return 1  # (size, revenue, sales)
     table = tables.metadata.tables[SOURCES[asset].table]
-    values = [c.name for c in table.columns if c.name not in _NOT_VALUES]
+    values = _compared(table)
     for name in ("revenue", "views"):
         if name in values:
             return values.index(name)

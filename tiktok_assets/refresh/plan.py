@@ -16,23 +16,27 @@ import math
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
-from dagster import AssetKey, RunRequest
+from dagster import RunRequest
 
 from tiktok_assets.economy.journal import credits_spent
 from tiktok_assets.economy.sources import SOURCES_OF
 from tiktok_assets.jobs import FAMILIES, JobFamily
 from tiktok_assets.refresh import pacing
 from tiktok_assets.refresh.observe import observe
-from tiktok_assets.refresh.policy import BANDS, Decision, PolicySettings, Route, choose
+from tiktok_assets.refresh.policy import (
+    BANDS,
+    Decision,
+    Observed,
+    PolicySettings,
+    Route,
+    choose,
+)
 from tiktok_assets.tracking.batches import (
-    BATCH_TAG,
-    IDS_TAG,
-    LAUNCHED_BY_TAG,
-    RANGE_END_TAG,
-    RANGE_START_TAG,
     Batch,
     Pricing,
+    batch_request,
     family_batches,
+    numbered,
 )
 from tiktok_assets.tracking.settings import TrackingSettings
 from tiktok_assets.warehouse.tables import refresh_plan
@@ -72,12 +76,7 @@ class DayPlan:
 
     def by_band(self) -> dict[str, tuple[int, int]]:
         """band → (routes fetched, credits)."""
-        out: dict[str, tuple[int, int]] = {}
-        for d in self.decisions:
-            if d.action in FETCHED:
-                routes, credits = out.get(d.band, (0, 0))
-                out[d.band] = (routes + 1, credits + d.credits)
-        return out
+        return band_totals(self.decisions)
 
     def summary(self) -> str:
         bands = self.by_band()
@@ -111,6 +110,34 @@ class DayPlan:
             DEFERRED_ROUTES_TAG: str(len(deferred)),
             DEFERRED_CREDITS_TAG: str(sum(d.observed.cost for d in deferred)),
         }
+
+
+def band_totals(decisions: Sequence[Decision]) -> dict[str, tuple[int, int]]:
+    """band → (routes fetched, credits) of the decisions."""
+    out: dict[str, tuple[int, int]] = {}
+    for d in decisions:
+        if d.action in FETCHED:
+            routes, credits = out.get(d.band, (0, 0))
+            out[d.band] = (routes + 1, credits + d.credits)
+    return out
+
+
+def _observe(
+    engine: sa.Engine,
+    tracked: Mapping[str, Sequence[str]],
+    pricing: Pricing,
+    settings: TrackingSettings,
+    today: dt.date,
+) -> list[Observed]:
+    """Every tracked route as the warehouse knows it today."""
+    return observe(
+        engine,
+        tracked,
+        today=today,
+        page_size=pricing.page_size,
+        first_history_period=settings.history.first_period,
+        derive_from_lists=pricing.reconcile_sample is not None,
+    )
 
 
 def derived_later(asset: str) -> bool:
@@ -167,15 +194,7 @@ def plan_day(
     write: bool = True,
 ) -> DayPlan:
     """Decide the day's refresh (see the module docstring); `write=False` records nothing."""
-    derive = pricing.reconcile_sample is not None
-    observed = observe(
-        engine,
-        tracked,
-        today=today,
-        page_size=pricing.page_size,
-        first_history_period=settings.history.first_period,
-        derive_from_lists=derive,
-    )
+    observed = _observe(engine, tracked, pricing, settings, today)
     share, left = pacing.allowance(engine, pricing.usable_credits, today)
     decisions = choose(
         observed,
@@ -289,32 +308,23 @@ def run_requests(
 ) -> list[RunRequest]:
     """One run per batch of one asset; `planned`: credits per batch label. `by_job_name`:
     sensors name the job; schedules, which target one job, select the asset only."""
-    totals: dict[str, int] = {}
-    for b in batches:
-        totals[b.family.name] = totals.get(b.family.name, 0) + 1
-    seen: dict[str, int] = {}
-    requests = []
-    for b in batches:
-        seen[b.family.name] = seen.get(b.family.name, 0) + 1
-        run_tags = {
-            RANGE_START_TAG: b.start,
-            RANGE_END_TAG: b.end,
-            LAUNCHED_BY_TAG: launched_by,
-            BATCH_TAG: f"{b.family.name} {seen[b.family.name]}/{totals[b.family.name]}",
-            IDS_TAG: str(len(b.ids)),
-            **tags,
-        }
-        if planned is not None:
-            run_tags[PLANNED_CREDITS_TAG] = str(planned.get(b.label, 0))
-        requests.append(
-            RunRequest(
-                run_key=f"{b.label.replace(' ', ':', 1)}@{tags.get(PLAN_TAG, '')}",
-                job_name=b.family.name if by_job_name else None,
-                tags=run_tags,
-                asset_selection=[AssetKey(a) for a in b.asset_names],
-            )
+
+    def tags_of(batch: Batch) -> dict[str, str]:
+        if planned is None:
+            return dict(tags)
+        return {**tags, PLANNED_CREDITS_TAG: str(planned.get(batch.label, 0))}
+
+    return [
+        batch_request(
+            batch,
+            tags=tags_of(batch),
+            launched_by=launched_by,
+            position=position,
+            by_job_name=by_job_name,
+            run_key_suffix=tags.get(PLAN_TAG, ""),
         )
-    return requests
+        for batch, position in numbered(batches)
+    ]
 
 
 def planned_credits(plan: DayPlan, batches: Sequence[Batch]) -> dict[str, int]:
@@ -349,15 +359,7 @@ def outlook(
 ) -> list[DayOutlook]:
     """The plans of `today` and the `days − 1` following, as if each day fetched what its plan
     chose (change rates and weights as known today; the month's pacing carried day to day)."""
-    derive = pricing.reconcile_sample is not None
-    observed = observe(
-        engine,
-        tracked,
-        today=today,
-        page_size=pricing.page_size,
-        first_history_period=settings.history.first_period,
-        derive_from_lists=derive,
-    )
+    observed = _observe(engine, tracked, pricing, settings, today)
     _, left = pacing.allowance(engine, pricing.usable_credits, today)
     spent = credits_spent(engine, today)  # this month's, today's so far included
     policy = PolicySettings(floor_days=settings.floor_days)
@@ -371,11 +373,7 @@ def outlook(
         decisions = choose(
             observed, today=day, allowance=_for_routes(left, pricing), settings=policy
         )
-        bands: dict[str, tuple[int, int]] = {}
-        for d in decisions:
-            if d.action in FETCHED:
-                routes, credits = bands.get(d.band, (0, 0))
-                bands[d.band] = (routes + 1, credits + d.credits)
+        bands = band_totals(decisions)
         fetched = {d.route for d in decisions if d.action in FETCHED}
         observed = [
             dataclasses.replace(o, last_fetch=day) if o.route in fetched else o for o in observed

@@ -326,30 +326,28 @@ def fit_budget(priced: Sequence[PricedBatch], allowance: int | None = None) -> L
 # -- run requests --------------------------------------------------------------------------
 
 
-def run_request(
-    priced: PricedBatch,
+def batch_request(
+    batch: Batch,
     *,
+    tags: Mapping[str, str],
     launched_by: str,
     position: tuple[int, int],
     by_job_name: bool,
     run_key_suffix: str = "",
-    extra_tags: dict[str, str] | None = None,
 ) -> RunRequest:
-    """The run of one batch: its range tags, who launched it and the plan's tags.
+    """The run of one batch: its range tags, who launched it, its place in its job, `tags`.
 
     `by_job_name`: sensors name the job (`product_period_job`); schedules, which target one
     job only, select the job's assets from the implicit asset job instead.
     """
-    batch, plan = priced.batch, priced.plan
     index, total = position
-    tags = {
+    run_tags = {
         RANGE_START_TAG: batch.start,
         RANGE_END_TAG: batch.end,
         LAUNCHED_BY_TAG: launched_by,
         BATCH_TAG: f"{batch.family.name} {index}/{total}",
         IDS_TAG: str(len(batch.ids)),
-        **plan.as_tags(),
-        **(extra_tags or {}),
+        **tags,
     }
     run_key = batch.label.replace(" ", ":", 1)
     if run_key_suffix:
@@ -359,10 +357,23 @@ def run_request(
         return RunRequest(
             run_key=run_key,
             job_name=batch.family.name,
-            tags=tags,
+            tags=run_tags,
             asset_selection=selection if batch.assets else None,
         )
-    return RunRequest(run_key=run_key, asset_selection=selection, tags=tags)
+    return RunRequest(run_key=run_key, asset_selection=selection, tags=run_tags)
+
+
+def numbered(batches: Sequence[Batch]) -> list[tuple[Batch, tuple[int, int]]]:
+    """Each batch with its place among its job's batches: (index from 1, count)."""
+    totals: dict[str, int] = {}
+    for b in batches:
+        totals[b.family.name] = totals.get(b.family.name, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for b in batches:
+        seen[b.family.name] = seen.get(b.family.name, 0) + 1
+        out.append((b, (seen[b.family.name], totals[b.family.name])))
+    return out
 
 
 def run_requests(
@@ -373,26 +384,19 @@ def run_requests(
     run_key_suffix: str = "",
     extra_tags: dict[str, str] | None = None,
 ) -> list[RunRequest]:
-    """One request per launched batch, numbered within its job."""
-    totals: dict[str, int] = {}
-    for p in launch.launched:
-        totals[p.batch.family.name] = totals.get(p.batch.family.name, 0) + 1
-    seen: dict[str, int] = {}
-    requests = []
-    for p in launch.launched:
-        name = p.batch.family.name
-        seen[name] = seen.get(name, 0) + 1
-        requests.append(
-            run_request(
-                p,
-                launched_by=launched_by,
-                position=(seen[name], totals[name]),
-                by_job_name=by_job_name,
-                run_key_suffix=run_key_suffix,
-                extra_tags=extra_tags,
-            )
+    """One request per launched batch, numbered within its job, with the plan's tags."""
+    batches = numbered([p.batch for p in launch.launched])
+    return [
+        batch_request(
+            p.batch,
+            tags={**p.plan.as_tags(), **(extra_tags or {})},
+            launched_by=launched_by,
+            position=position,
+            by_job_name=by_job_name,
+            run_key_suffix=run_key_suffix,
         )
-    return requests
+        for p, (_, position) in zip(launch.launched, batches, strict=True)
+    ]
 
 
 def short_digest(text: str) -> str:

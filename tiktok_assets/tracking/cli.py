@@ -25,7 +25,7 @@ def _fail(command: str, message: str) -> int:
     return 2
 
 
-def _instance(command: str):  # type: ignore[no-untyped-def]
+def open_instance(command: str):  # type: ignore[no-untyped-def]
     """The instance at DAGSTER_HOME, or None after printing why not."""
     from dagster import DagsterError, DagsterInstance
 
@@ -55,7 +55,7 @@ def _track(args: argparse.Namespace) -> int:
     ids = _ids("track", args)
     if ids is None:
         return 2
-    instance = _instance("track")
+    instance = open_instance("track")
     if instance is None:
         return 2
     name = IDS_BY_ENTITY[args.entity].name
@@ -96,7 +96,7 @@ def _untrack(args: argparse.Namespace) -> int:
     ids = _ids("untrack", args)
     if ids is None:
         return 2
-    instance = _instance("untrack")
+    instance = open_instance("untrack")
     if instance is None:
         return 2
     name = IDS_BY_ENTITY[args.entity].name
