@@ -1,24 +1,17 @@
-"""The refresh schedules: one per cadence, each launching every tracked id in a few runs.
+"""The refresh schedules: one per cadence, each refreshing every tracked id in a few runs.
 
 | schedule | default cron (UTC) | refreshes |
 | --- | --- | --- |
 | `daily_refresh_schedule` | `0 6 * * *` (`TIKTOK_DAILY_CRON`) | periods 1 and 7, and the profiles |
 | `weekly_refresh_schedule` | `0 7 * * 1` (`TIKTOK_WEEKLY_CRON`) | periods 30 and 90 |
 
-A tick cuts each job's tracked ids into contiguous chunks (`TIKTOK_REFRESH_CHUNK_IDS`, grown
-so a job gets at most `TIKTOK_REFRESH_MAX_RUNS_PER_JOB` runs) and launches one ranged run per
-chunk, in job order, while the month's usable credits cover the planned cost; the rest is
-reported in the tick's log. Runs carry `tiktok/launched_by` and the plan's tags.
-
-Each run selects the assets of one job family (`tiktok_assets.jobs`), whose partitions
-definitions differ, and a schedule launches every run on its one target job. Dagster 1.13
-offers no public target for that: `target=` an asset selection becomes one asset job, which
-needs a single partitions definition (`tests/tracking/test_schedule_target.py` fails once a
-Dagster accepts it), and the schedule daemon creates each run on the schedule's job whatever
-the request's `job_name` (only sensors honour it). So these schedules name Dagster's implicit
-asset job, the one job holding every asset, and the UI lists their runs under `__ASSET_JOB`,
-with the family in the `tiktok/batch` tag. Sensors, which may target several jobs, launch the
-named jobs.
+A tick materializes its cadence's partition of `refresh_requests` (job
+`refresh_requests_job`). That run decides the day's runs (`TIKTOK_REFRESH_POLICY=adaptive`:
+the refresh policy's plan; `uniform`: each job's tracked ids in contiguous chunks of
+`TIKTOK_REFRESH_CHUNK_IDS`, grown so a job gets at most `TIKTOK_REFRESH_MAX_RUNS_PER_JOB`
+runs), keeps those the month's usable credits cover (the rest is in its log) and records them;
+`refresh_launch_sensor` launches each on its own job (`tiktok_assets.refresh.requests` says
+why). Runs carry `tiktok/launched_by` (the schedule) and the plan's tags.
 
 Both are STOPPED by default (they spend credits): start them in the UI (Automation), with
 `dagster schedule start`, or set `TIKTOK_AUTOMATION_DEFAULT_STATUS=running`.
@@ -35,19 +28,12 @@ from dagster import (
     schedule,
 )
 
-from tiktok_assets.api.resource import TikTokShopAPI
-from tiktok_assets.economy.resource import CreditBudgetResource
+from tiktok_assets.refresh.requests import refresh_requests_job
 from tiktok_assets.tracking.settings import (
     Cadence,
     automation_running_by_default,
     settings_from_env,
 )
-from tiktok_assets.warehouse import Warehouse
-
-IMPLICIT_ASSET_JOB = "__ASSET_JOB"
-"""Dagster's implicit job holding every asset, whatever its partitions (the UI launches
-materializations on it): the only job a schedule can name whose runs may select the assets of
-any job family (see the module docstring)."""
 
 
 def _default_status() -> DefaultScheduleStatus:
@@ -61,40 +47,30 @@ def _describe(cadence: Cadence) -> str:
     if cadence.details:
         what.append("the profiles (shop, product, video detail)")
     return (
-        f"Refreshes {' and '.join(what) or 'nothing'} of every tracked id, as a few ranged runs "
-        "per job that fit the month's credits."
+        f"Refreshes {' and '.join(what) or 'nothing'} of every tracked id (adaptive policy: the "
+        "day's plan), as a few ranged runs per job that fit the month's credits: records them "
+        "in refresh_requests, which refresh_launch_sensor launches."
     )
 
 
 def refresh_schedule(cadence: Cadence) -> ScheduleDefinition:
-    """The schedule of one cadence."""
+    """The schedule of one cadence: materializes its partition of `refresh_requests`."""
 
     @schedule(
         name=cadence.schedule_name,
         cron_schedule=cadence.cron,
         execution_timezone=cadence.timezone,
-        job_name=IMPLICIT_ASSET_JOB,
+        job=refresh_requests_job,
         default_status=_default_status(),
         description=_describe(cadence),
     )
-    def _refresh(
-        context: ScheduleEvaluationContext,
-        warehouse: Warehouse,
-        api: TikTokShopAPI,
-        credit_budget: CreditBudgetResource,
-    ) -> list[RunRequest] | SkipReason:
-        # The tick (SQLAlchemy, the economy) loads when the schedule evaluates, not at load.
-        from tiktok_assets.tracking.batches import Pricing
-        from tiktok_assets.tracking.ticks import refresh_tick
+    def _refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+        from tiktok_assets.tracking.ticks import idle_cadence
 
-        return refresh_tick(
-            context.instance,
-            cadence_name=cadence.name,
-            pricing=Pricing.from_resources(warehouse, api, credit_budget),
-            settings=settings_from_env(),
-            log=context.log,
-            name=cadence.schedule_name,
-        )
+        idle = idle_cadence(settings_from_env(), cadence.name, cadence.schedule_name)
+        if idle is not None:
+            return idle
+        return RunRequest(partition_key=cadence.name)
 
     return _refresh
 

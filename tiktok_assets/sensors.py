@@ -41,6 +41,7 @@ from tiktok_assets.warehouse import Warehouse
 TRACKED_INTERVAL_SECONDS = 60
 DISCOVERY_INTERVAL_SECONDS = 60
 DERIVED_INTERVAL_SECONDS = 60
+LAUNCH_INTERVAL_SECONDS = 15
 
 
 def _default_status() -> DefaultSensorStatus:
@@ -164,9 +165,31 @@ def derived_refresh_sensor(
     )
 
 
+@sensor(
+    name="refresh_launch_sensor",
+    jobs=[f.job for f in FAMILIES.values()],
+    minimum_interval_seconds=LAUNCH_INTERVAL_SECONDS,
+    # RUNNING whatever TIKTOK_AUTOMATION_DEFAULT_STATUS: it spends nothing of its own, it
+    # launches what a started refresh schedule (or a user) recorded in refresh_requests today.
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "Launches the runs a refresh schedule recorded in refresh_requests (or a user, by "
+        "materializing one of its partitions), each on its own job, once. A recording of an "
+        "earlier day is not launched."
+    ),
+)
+def refresh_launch_sensor(context: SensorEvaluationContext) -> SensorResult:
+    from tiktok_assets.tracking.ticks import launch_refresh_tick
+
+    return launch_refresh_tick(
+        context.instance, context.cursor, log=context.log, name="refresh_launch_sensor"
+    )
+
+
 tracking_sensors = [
     tracked_ids_sensor,
     product_discovery_sensor,
     creator_discovery_sensor,
     derived_refresh_sensor,
+    refresh_launch_sensor,
 ]

@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, build_schedule_context
+from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.test_utils import create_run_for_test
 
 from tests.refresh.conftest import make_defs, resources_for
 from tests.simserver import RunningSim
 from tests.tracking.support import family_of, keys_of, launch, tick
+from tests.tracking.support import scheduled as refresh
 from tiktok_assets.refresh.plan import DEFERRED_ROUTES_TAG, PLAN_TAG, POLICY_TAG
 from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
 from tiktok_assets.sensors import derived_refresh_sensor
@@ -22,19 +23,12 @@ from tiktok_assets.warehouse import Warehouse
 pytestmark = pytest.mark.e2e
 
 
-def evaluate(schedule, instance: DagsterInstance, defs, res):
-    with build_schedule_context(
-        instance=instance, resources=res, repository_def=defs.get_repository_def()
-    ) as context:
-        return schedule.evaluate_tick(context)
-
-
 def test_the_daily_schedule_launches_the_plan_and_the_sensor_its_totals_after_the_lists(
     living: RunningSim, instance: DagsterInstance, tracked: dict, wh_url: str, today: dt.date
 ) -> None:
     res = resources_for(living, wh_url)
     defs = make_defs(res)
-    scheduled = list(evaluate(daily_refresh_schedule, instance, defs, res).run_requests or [])
+    scheduled = refresh(daily_refresh_schedule, instance, defs, res).run_requests
     assert scheduled
     for request in scheduled:
         assert request.tags[PLAN_TAG] == today.isoformat()
@@ -46,7 +40,7 @@ def test_the_daily_schedule_launches_the_plan_and_the_sensor_its_totals_after_th
     # while a run of the day goes on, the totals wait
     lists = next(r for r in scheduled if family_of(r).name == "shop_period_job")
     started = create_run_for_test(
-        instance, job_name="__ASSET_JOB", tags=lists.tags, status=DagsterRunStatus.STARTED
+        instance, job_name=lists.job_name, tags=lists.tags, status=DagsterRunStatus.STARTED
     )
     waiting = tick(derived_refresh_sensor, instance, defs, res)
     assert not waiting.run_requests and "waiting for" in (waiting.skip_message or "")
@@ -75,7 +69,7 @@ def test_the_weekly_schedule_skips_and_names_the_policy(
     living: RunningSim, instance: DagsterInstance, tracked: dict, wh_url: str
 ) -> None:
     res = resources_for(living, wh_url)
-    data = evaluate(weekly_refresh_schedule, instance, make_defs(res), res)
+    data = refresh(weekly_refresh_schedule, instance, make_defs(res), res)
     assert not data.run_requests
     assert "TIKTOK_REFRESH_POLICY" in (data.skip_message or "")
 
@@ -89,5 +83,5 @@ def test_uniform_brings_the_weekly_cadence_back(
 ) -> None:
     monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")
     res = resources_for(living, wh_url)
-    requests = list(evaluate(weekly_refresh_schedule, instance, make_defs(res), res).run_requests)
+    requests = refresh(weekly_refresh_schedule, instance, make_defs(res), res).run_requests
     assert requests and all(PLAN_TAG not in r.tags for r in requests)

@@ -14,6 +14,7 @@ from tests.assets.support import resources as asset_resources
 from tests.simserver import RunningSim
 from tiktok_assets.assets import api_assets
 from tiktok_assets.jobs import tracking_jobs
+from tiktok_assets.refresh.requests import refresh_requests, refresh_requests_job
 from tiktok_assets.schedules import tracking_schedules
 from tiktok_assets.sensors import tracking_sensors
 from tiktok_assets.warehouse.engine import dispose_all
@@ -46,8 +47,8 @@ def make_resources(
 def make_defs(res: dict[str, Any]) -> Definitions:
     """The code location's assets, jobs, sensors and schedules with the test's resources."""
     return Definitions(
-        assets=api_assets,
-        jobs=tracking_jobs,
+        assets=[*api_assets, refresh_requests],
+        jobs=[*tracking_jobs, refresh_requests_job],
         sensors=tracking_sensors,
         schedules=tracking_schedules,
         resources=res,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from dagster import (
+    AssetKey,
     AssetMaterialization,
     DagsterInstance,
     Definitions,
     ExecuteInProcessResult,
     PartitionKeyRange,
     RunRequest,
+    ScheduleDefinition,
     SensorDefinition,
+    build_schedule_context,
     build_sensor_context,
     partition_loading_context,
 )
@@ -23,7 +27,9 @@ from dagster._core.instance.types import CachingDynamicPartitionsLoader
 
 from tiktok_assets import clock
 from tiktok_assets.jobs import FAMILIES, JobFamily
-from tiktok_assets.tracking.batches import BATCH_TAG, RANGE_END_TAG, RANGE_START_TAG
+from tiktok_assets.refresh.requests import REFRESH_REQUESTS
+from tiktok_assets.sensors import refresh_launch_sensor
+from tiktok_assets.tracking.batches import RANGE_END_TAG, RANGE_START_TAG
 from tiktok_assets.warehouse import Warehouse
 
 
@@ -48,10 +54,9 @@ def apply(instance: DagsterInstance, data: SensorExecutionData) -> None:
 
 
 def family_of(request: RunRequest) -> JobFamily:
-    """The job family a request launches (by job name, or by its asset selection)."""
-    if request.job_name in FAMILIES:
-        return FAMILIES[request.job_name]
-    return FAMILIES[request.tags[BATCH_TAG].split()[0]]
+    """The job family a request launches."""
+    assert request.job_name, request
+    return FAMILIES[request.job_name]
 
 
 def keys_of(
@@ -70,18 +75,53 @@ def keys_of(
 def launch(
     defs: Definitions, instance: DagsterInstance, request: RunRequest
 ) -> ExecuteInProcessResult:
-    """Execute a requested run in-process, as the run launcher would."""
-    tags = dict(request.tags)
-    if request.job_name:
-        job = defs.resolve_job_def(request.job_name)
-        return job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    job = defs.resolve_implicit_global_asset_job_def()
-    return job.execute_in_process(
+    """Execute a requested run in-process on its job, as the run launcher would."""
+    assert request.job_name, request
+    return defs.resolve_job_def(request.job_name).execute_in_process(
         instance=instance,
-        tags=tags,
-        asset_selection=list(request.asset_selection or []),
+        tags=dict(request.tags),
+        asset_selection=list(request.asset_selection or []) or None,
         raise_on_error=False,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Refresh:
+    """What a refresh schedule's tick came to, the daemon's part played in-process: its
+    `refresh_requests` run recorded runs, and `refresh_launch_sensor` requested them."""
+
+    run_requests: list[RunRequest]
+    skip_message: str | None
+    """The schedule's skip reason, or what the recording said when it recorded no run."""
+    recording: ExecuteInProcessResult | None = None
+
+
+def scheduled(
+    schedule: ScheduleDefinition,
+    instance: DagsterInstance,
+    defs: Definitions,
+    res: Mapping[str, Any],
+) -> Refresh:
+    """Tick `schedule`, run what it requests (a partition of `refresh_requests`), then tick
+    `refresh_launch_sensor` past the materializations read before."""
+    with build_schedule_context(
+        instance=instance, resources=dict(res), repository_def=defs.get_repository_def()
+    ) as context:
+        data = schedule.evaluate_tick(context)
+    if data.skip_message:
+        return Refresh([], data.skip_message)
+    [request] = data.run_requests or []
+    assert request.partition_key
+    before = instance.fetch_materializations(AssetKey(REFRESH_REQUESTS), limit=1).records
+    recording = defs.resolve_job_def(schedule.job_name).execute_in_process(
+        instance=instance, partition_key=request.partition_key, tags=dict(request.tags)
+    )
+    cursor = str(before[0].storage_id) if before else None
+    launched = tick(refresh_launch_sensor, instance, defs, res, cursor=cursor)
+    [materialization] = recording.asset_materializations_for_node(REFRESH_REQUESTS)
+    summary = str(materialization.metadata["summary"].value)
+    requests = list(launched.run_requests or [])
+    return Refresh(requests, None if requests else summary, recording)
 
 
 def land_list(

@@ -82,7 +82,6 @@ def test_ranges_cover_exactly_the_new_ids_between_existing_ones() -> None:
         requests = run_requests(
             fit_budget([PricedBatch(b, _free_plan(b)) for b in batches]),
             launched_by="test",
-            by_job_name=True,
         )
         detail = [r for r in requests if r.job_name == "product_detail_job"]
         period = [r for r in requests if r.job_name == "product_period_job"]

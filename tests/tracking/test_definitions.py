@@ -32,9 +32,11 @@ def test_jobs_one_per_partitions_definition() -> None:
 
 def test_sensors_and_schedules_are_registered_and_stopped_by_default() -> None:
     repo = defs.get_repository_def()
-    # analytics_automation_sensor (free: it targets the analytics assets only) ships RUNNING;
-    # see tests/analytics/test_automation.py
-    tracking = [s for s in repo.sensor_defs if s.name != "analytics_automation_sensor"]
+    # Two sensors ship RUNNING, spending nothing of their own: analytics_automation_sensor
+    # targets the analytics assets only (tests/analytics/test_automation.py), and
+    # refresh_launch_sensor launches what a started schedule recorded (below).
+    running = {"analytics_automation_sensor", "refresh_launch_sensor"}
+    tracking = [s for s in repo.sensor_defs if s.name not in running]
     assert {s.name for s in tracking} == {
         "tracked_ids_sensor",
         "product_discovery_sensor",
@@ -55,6 +57,21 @@ def test_sensors_and_schedules_are_registered_and_stopped_by_default() -> None:
         "product_detail_job",
         "product_period_job",
     ]
+
+
+def test_the_schedules_record_their_runs_for_the_launch_sensor_which_runs_by_default() -> None:
+    repo = defs.get_repository_def()
+    for schedule in repo.schedule_defs:
+        assert schedule.job_name == "refresh_requests_job"
+    job = repo.get_job("refresh_requests_job")
+    assert [k.to_user_string() for k in job.asset_layer.executable_asset_keys] == [
+        "refresh_requests"
+    ]
+    assert job.partitions_def is not None
+    assert job.partitions_def.get_partition_keys() == ["daily", "weekly"]
+    launcher = repo.get_sensor_def("refresh_launch_sensor")
+    assert launcher.default_status == DefaultSensorStatus.RUNNING
+    assert sorted(t.job_name for t in launcher.targets) == sorted(FAMILIES)
 
 
 def test_the_environment_can_start_everything_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, Definitions, build_schedule_context
+from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunRequest
 from dagster._core.test_utils import create_run_for_test
 
 from tests.conftest import TODAY
-from tests.tracking.support import family_of, keys_of, tick
+from tests.tracking.support import family_of, keys_of, scheduled, tick
 from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
 from tiktok_assets.sensors import derived_refresh_sensor
 from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
@@ -25,17 +25,14 @@ def _uniform_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")
 
 
-def _daily(instance: DagsterInstance, defs: Definitions, res: dict):
-    with build_schedule_context(
-        instance=instance, resources=res, repository_def=defs.get_repository_def()
-    ) as context:
-        return list(daily_refresh_schedule.evaluate_tick(context).run_requests or [])
+def _daily(instance: DagsterInstance, defs: Definitions, res: dict) -> list[RunRequest]:
+    return scheduled(daily_refresh_schedule, instance, defs, res).run_requests
 
 
 def _record(instance: DagsterInstance, requests, status: DagsterRunStatus) -> list[str]:
-    """What the daemon would do with the schedule's requests: runs, here in `status`."""
+    """What the daemon would do with the launched requests: runs, here in `status`."""
     return [
-        create_run_for_test(instance, job_name="__ASSET_JOB", tags=r.tags, status=status).run_id
+        create_run_for_test(instance, job_name=r.job_name, tags=r.tags, status=status).run_id
         for r in requests
     ]
 
@@ -92,10 +89,7 @@ def test_the_weekly_refresh_fetches_seven_days_of_series_and_the_daily_none(
     instance: DagsterInstance, defs: Definitions, res: dict
 ) -> None:
     instance.add_dynamic_partitions("product_ids", ["21", "22"])
-    with build_schedule_context(
-        instance=instance, resources=res, repository_def=defs.get_repository_def()
-    ) as context:
-        weekly = list(weekly_refresh_schedule.evaluate_tick(context).run_requests or [])
+    weekly = scheduled(weekly_refresh_schedule, instance, defs, res).run_requests
     by_assets = {
         tuple(k.to_user_string() for k in r.asset_selection or []): keys_of(r, instance)
         for r in weekly

@@ -1,10 +1,11 @@
-"""Why the refresh schedules name Dagster's implicit asset job (`tiktok_assets/schedules.py`).
+"""Why the refresh schedules hand their runs to a sensor (`tiktok_assets/refresh/requests.py`).
 
 A schedule has one target. Given an asset selection (`target=`), Dagster builds it into one
 asset job, and an asset job's assets must share one partitions definition; the refresh runs
 span seven. (The schedule daemon also creates every run on the schedule's own job: unlike a
 sensor's, a schedule's `RunRequest.job_name` is not used.) When this test fails, the Dagster
-in use accepts such a selection: target it and drop `IMPLICIT_ASSET_JOB`.
+in use accepts such a selection: the schedules could then launch the runs themselves, without
+`refresh_requests` and `refresh_launch_sensor` in between.
 """
 
 from __future__ import annotations

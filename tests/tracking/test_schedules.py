@@ -9,16 +9,16 @@ from dagster import (
     DagsterInstance,
     Definitions,
     RunRequest,
-    SkipReason,
-    build_schedule_context,
 )
 from dagster._core.instance.types import CachingDynamicPartitionsLoader
 
 from tests.simserver import RunningSim
 from tests.tracking.conftest import make_defs, make_resources
-from tests.tracking.support import family_of, keys_of, launch
+from tests.tracking.support import family_of, keys_of, launch, scheduled
+from tiktok_assets.jobs import FAMILIES
 from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
 from tiktok_assets.tracking.batches import BATCH_TAG, LAUNCHED_BY_TAG
+from tiktok_assets.tracking.ticks import REQUESTS_RUN_TAG
 from tiktok_assets.warehouse import Warehouse
 
 PRODUCTS = 25_000
@@ -29,13 +29,6 @@ def _uniform_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests check the fixed cadences: `TIKTOK_REFRESH_POLICY=uniform` (the default is
     the adaptive policy, tested in tests/refresh)."""
     monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")
-
-
-def evaluate(schedule, instance: DagsterInstance, defs: Definitions, res: dict):
-    with build_schedule_context(
-        instance=instance, resources=res, repository_def=defs.get_repository_def()
-    ) as context:
-        return schedule.evaluate_tick(context)
 
 
 def covered(requests: list[RunRequest], instance: DagsterInstance) -> dict[str, list[str]]:
@@ -63,7 +56,7 @@ def test_daily_tick_with_25000_products_is_a_few_dozen_runs_covering_every_id(
 ) -> None:
     instance.add_dynamic_partitions("shop_ids", ["11", "12"])
     started = time.perf_counter()
-    data = evaluate(daily_refresh_schedule, instance, defs, res)
+    data = scheduled(daily_refresh_schedule, instance, defs, res)
     seconds = time.perf_counter() - started
     with capsys.disabled():
         print(f"\ndaily_refresh_schedule tick, {PRODUCTS:,} products: {seconds:.2f} s")
@@ -77,8 +70,8 @@ def test_daily_tick_with_25000_products_is_a_few_dozen_runs_covering_every_id(
     assert keys["shop_period_job"] == ["11|1", "11|7", "12|1", "12|7"]
     for request in requests:
         assert request.tags[LAUNCHED_BY_TAG] == "daily_refresh_schedule"
-        assert request.tags["dagster/schedule_name"] == "daily_refresh_schedule"
-        assert request.job_name is None and request.asset_selection
+        assert request.tags[REQUESTS_RUN_TAG] == data.recording.run_id
+        assert request.job_name in FAMILIES
         assert int(request.tags["tiktok/planned_credits"]) > 0
         assert request.run_key
 
@@ -88,7 +81,7 @@ def test_weekly_tick_refreshes_periods_30_and_90_only(
 ) -> None:
     instance.add_dynamic_partitions("video_ids", ["5", "6"])
     instance.add_dynamic_partitions("creator_ids", ["7"])
-    data = evaluate(weekly_refresh_schedule, instance, defs, res)
+    data = scheduled(weekly_refresh_schedule, instance, defs, res)
     keys = covered(list(data.run_requests or []), instance)
     assert keys == {
         "creator_period_job": ["7|30", "7|90"],
@@ -97,7 +90,7 @@ def test_weekly_tick_refreshes_periods_30_and_90_only(
 
 
 def test_nothing_tracked_skips(instance: DagsterInstance, defs: Definitions, res: dict) -> None:
-    data = evaluate(daily_refresh_schedule, instance, defs, res)
+    data = scheduled(daily_refresh_schedule, instance, defs, res)
     assert not data.run_requests
     assert "nothing to refresh" in (data.skip_message or "")
 
@@ -112,17 +105,16 @@ def test_runs_the_month_cannot_pay_for_are_not_launched(
     res = make_resources(sim, wh_url, credit_limit=3)
     defs = make_defs(res)
     instance.add_dynamic_partitions("shop_ids", ["11", "12"])
-    data = evaluate(daily_refresh_schedule, instance, defs, res)
+    data = scheduled(daily_refresh_schedule, instance, defs, res)
     # shop_detail (2 credits) fits; shop_period (2 shops x 2 periods x 2 assets) does not
     assert [r.tags[BATCH_TAG] for r in data.run_requests or []] == ["shop_detail_job 1/1"]
     assert "NOT launched" in capfd.readouterr().err
     res = make_resources(sim, wh_url, credit_limit=1)
-    data = evaluate(daily_refresh_schedule, instance, make_defs(res), res)
+    data = scheduled(daily_refresh_schedule, instance, make_defs(res), res)
     assert not data.run_requests and "NOT launched" in (data.skip_message or "")
-    assert isinstance(SkipReason(data.skip_message), SkipReason)
 
 
-def test_a_scheduled_run_executes_through_the_implicit_asset_job(
+def test_a_scheduled_run_executes_on_its_job(
     sim: RunningSim,
     instance: DagsterInstance,
     defs: Definitions,
@@ -131,7 +123,7 @@ def test_a_scheduled_run_executes_through_the_implicit_asset_job(
 ) -> None:
     shops = sim.world.shop_ids()[:2]
     instance.add_dynamic_partitions("shop_ids", shops)
-    data = evaluate(daily_refresh_schedule, instance, defs, res)
+    data = scheduled(daily_refresh_schedule, instance, defs, res)
     for request in data.run_requests or []:
         result = launch(defs, instance, request)
         assert result.success

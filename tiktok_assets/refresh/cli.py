@@ -87,20 +87,14 @@ def execute(
     defs: Definitions, instance: DagsterInstance, requests: Sequence[RunRequest], out: Print
 ) -> int:
     """Run the requests one after the other on the instance; print what they did."""
-    from tiktok_assets.jobs import FAMILIES
-
     sources: Counter[str] = Counter()
     requests_sent = credits = failed = 0
     for request in requests:
-        selection = list(request.asset_selection or [])
-        name = request.job_name or next(
-            f.name for f in FAMILIES.values() if selection and selection[0].path[-1] in f.assets
-        )
-        job = defs.resolve_job_def(name)
-        result = job.execute_in_process(
+        name = str(request.job_name)  # the refresh requests name their job
+        result = defs.resolve_job_def(name).execute_in_process(
             instance=instance,
             tags=dict(request.tags),
-            asset_selection=selection or None,
+            asset_selection=list(request.asset_selection or []) or None,
             raise_on_error=False,
         )
         label = f"{name} {request.tags.get('dagster/asset_partition_range_start', '')}..."

@@ -303,11 +303,9 @@ def run_requests(
     *,
     tags: Mapping[str, str],
     launched_by: str,
-    by_job_name: bool = True,
     planned: Mapping[str, int] | None = None,
 ) -> list[RunRequest]:
-    """One run per batch of one asset; `planned`: credits per batch label. `by_job_name`:
-    sensors name the job; schedules, which target one job, select the asset only."""
+    """One run per batch of one asset; `planned`: credits per batch label."""
 
     def tags_of(batch: Batch) -> dict[str, str]:
         if planned is None:
@@ -320,7 +318,6 @@ def run_requests(
             tags=tags_of(batch),
             launched_by=launched_by,
             position=position,
-            by_job_name=by_job_name,
             run_key_suffix=tags.get(PLAN_TAG, ""),
         )
         for batch, position in numbered(batches)

@@ -332,14 +332,10 @@ def batch_request(
     tags: Mapping[str, str],
     launched_by: str,
     position: tuple[int, int],
-    by_job_name: bool,
     run_key_suffix: str = "",
 ) -> RunRequest:
-    """The run of one batch: its range tags, who launched it, its place in its job, `tags`.
-
-    `by_job_name`: sensors name the job (`product_period_job`); schedules, which target one
-    job only, select the job's assets from the implicit asset job instead.
-    """
+    """The run of one batch on its job: its range tags, who launched it, its place in its
+    job, `tags`."""
     index, total = position
     run_tags = {
         RANGE_START_TAG: batch.start,
@@ -353,14 +349,12 @@ def batch_request(
     if run_key_suffix:
         run_key = f"{run_key}@{run_key_suffix}"
     selection = [AssetKey(a) for a in batch.asset_names]
-    if by_job_name:
-        return RunRequest(
-            run_key=run_key,
-            job_name=batch.family.name,
-            tags=run_tags,
-            asset_selection=selection if batch.assets else None,
-        )
-    return RunRequest(run_key=run_key, asset_selection=selection, tags=run_tags)
+    return RunRequest(
+        run_key=run_key,
+        job_name=batch.family.name,
+        tags=run_tags,
+        asset_selection=selection if batch.assets else None,
+    )
 
 
 def numbered(batches: Sequence[Batch]) -> list[tuple[Batch, tuple[int, int]]]:
@@ -380,7 +374,6 @@ def run_requests(
     launch: Launch,
     *,
     launched_by: str,
-    by_job_name: bool,
     run_key_suffix: str = "",
     extra_tags: dict[str, str] | None = None,
 ) -> list[RunRequest]:
@@ -392,7 +385,6 @@ def run_requests(
             tags={**p.plan.as_tags(), **(extra_tags or {})},
             launched_by=launched_by,
             position=position,
-            by_job_name=by_job_name,
             run_key_suffix=run_key_suffix,
         )
         for p, (_, position) in zip(launch.launched, batches, strict=True)

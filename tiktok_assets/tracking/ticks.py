@@ -12,14 +12,18 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from dagster import (
     AddDynamicPartitionsRequest,
     AssetKey,
     AssetObservation,
+    AssetRecordsFilter,
     DagsterInstance,
+    MaterializeResult,
     MetadataValue,
     RunRequest,
     RunsFilter,
@@ -37,6 +41,7 @@ from tiktok_assets.refresh.plan import (
     DEFERRED_CREDITS_TAG,
     DEFERRED_ROUTES_TAG,
     PLAN_TAG,
+    PLANNED_CREDITS_TAG,
     POLICY_TAG,
     DayPlan,
     batches_of,
@@ -46,6 +51,7 @@ from tiktok_assets.refresh.plan import (
     planned_later,
 )
 from tiktok_assets.refresh.plan import run_requests as plan_run_requests
+from tiktok_assets.refresh.requests import DAY_KEY, REFRESH_REQUESTS, REQUESTS_KEY
 from tiktok_assets.tracking.batches import (
     BATCH_TAG,
     LAUNCHED_BY_TAG,
@@ -187,9 +193,7 @@ def tracked_ids_tick(
         log.warning(f"{name}: the seeds push the tracked set over the budget: {outlook.describe()}")
     launch = _launch(batches, pricing, log, name, paced=settings.adaptive)
     return SensorResult(
-        run_requests=run_requests(
-            launch, launched_by=name, by_job_name=True, run_key_suffix=seeds.digest[:12]
-        ),
+        run_requests=run_requests(launch, launched_by=name, run_key_suffix=seeds.digest[:12]),
         dynamic_partitions_requests=adds,
         cursor=seeds.digest,
     )
@@ -275,9 +279,7 @@ def discovery_tick(
     launch = _launch(batches, pricing, log, name, paced=settings.adaptive)
     suffix = str(max(selector.cursors.values(), default=0))
     return SensorResult(
-        run_requests=run_requests(
-            launch, launched_by=name, by_job_name=True, run_key_suffix=suffix
-        ),
+        run_requests=run_requests(launch, launched_by=name, run_key_suffix=suffix),
         dynamic_partitions_requests=[IDS_BY_ENTITY[entity].build_add_request(selector.new_ids)],
         cursor=new_cursor,
         asset_events=observations,
@@ -358,9 +360,18 @@ def refresh_tick(
             f"{name}: {len(launch.launched) - len(now.launched)} run(s) of product totals wait "
             "for this tick's list runs (derived_refresh_sensor launches them after)"
         )
-    return run_requests(
-        now, launched_by=name, by_job_name=False, extra_tags={DAY_TAG: clock.today().isoformat()}
-    )
+    return run_requests(now, launched_by=name, extra_tags={DAY_TAG: clock.today().isoformat()})
+
+
+def idle_cadence(settings: TrackingSettings, cadence_name: str, name: str) -> SkipReason | None:
+    """Why a cadence has nothing of its own to refresh under the policy, if it has not: under
+    `adaptive` the daily plan covers every route, whatever its period."""
+    if settings.adaptive and cadence_name != "daily":
+        return SkipReason(
+            f"{name}: TIKTOK_REFRESH_POLICY=adaptive: the daily refresh plans every route, "
+            "whatever its period (set TIKTOK_REFRESH_POLICY=uniform for the fixed cadences)"
+        )
+    return None
 
 
 def _adaptive_tick(
@@ -375,11 +386,9 @@ def _adaptive_tick(
 ) -> list[RunRequest] | SkipReason:
     """The adaptive policy's refresh of the day: the daily schedule plans every route (the
     other cadences have nothing of their own to do)."""
-    if cadence_name != "daily":
-        return SkipReason(
-            f"{name}: TIKTOK_REFRESH_POLICY=adaptive: the daily refresh plans every route, "
-            "whatever its period (set TIKTOK_REFRESH_POLICY=uniform for the fixed cadences)"
-        )
+    idle = idle_cadence(settings, cadence_name, name)
+    if idle is not None:
+        return idle
     plan = day_plan(instance, pricing=pricing, settings=settings)
     (log.warning if plan.deferred else log.info)(f"{name}: {plan.summary()}")
     batches = [*plan.first, *(() if lists_first and plan.first else plan.then)]
@@ -389,7 +398,6 @@ def _adaptive_tick(
         batches,
         tags=plan.tags(),
         launched_by=name,
-        by_job_name=False,
         planned=planned_credits(plan, batches),
     )
 
@@ -475,7 +483,6 @@ def derived_refresh_tick(
         requests += run_requests(
             launch,
             launched_by=name,
-            by_job_name=True,
             run_key_suffix=f"{cadence.name}@{today}",
             extra_tags={DAY_TAG: today},
         )
@@ -483,4 +490,119 @@ def derived_refresh_tick(
     if not requests:
         reason = f"{name}: waiting for {', '.join(waiting)}" if waiting else f"{name}: nothing due"
         return SensorResult(skip_reason=reason, cursor=new_cursor)
+    return SensorResult(run_requests=requests, cursor=new_cursor)
+
+
+# -- the refresh schedules' hand-off (`tiktok_assets.refresh.requests`) ----------------------
+
+REQUESTS_RUN_TAG = "tiktok/refresh_requests_run"
+"""On a refresh run: the `refresh_requests` run that recorded it."""
+
+
+def request_as_json(request: RunRequest) -> dict[str, Any]:
+    """A ranged run request as recorded in a `refresh_requests` materialization."""
+    return {
+        "job": request.job_name,
+        "assets": [key.to_user_string() for key in request.asset_selection or []],
+        "tags": dict(request.tags),
+        "run_key": request.run_key,
+    }
+
+
+def request_from_json(data: Mapping[str, Any], recorded_by: str) -> RunRequest:
+    """The run request `request_as_json` recorded, keyed by the recording run (`recorded_by`):
+    a refresh recorded twice launches twice, each once."""
+    assets = [AssetKey.from_user_string(a) for a in data["assets"]]
+    return RunRequest(
+        run_key=f"{data['run_key']}#{recorded_by}",
+        job_name=data["job"],
+        asset_selection=assets or None,
+        tags={**data["tags"], REQUESTS_RUN_TAG: recorded_by},
+    )
+
+
+def requested_refresh(
+    instance: DagsterInstance,
+    *,
+    cadence_name: str,
+    pricing: Pricing,
+    settings: TrackingSettings,
+    log: logging.Logger,
+    run_id: str,
+) -> MaterializeResult:
+    """A `refresh_requests` materialization: the cadence's runs of today (`refresh_tick`,
+    named after its schedule), for `refresh_launch_sensor` to launch."""
+    name = settings.cadence(cadence_name).schedule_name
+    outcome = refresh_tick(
+        instance, cadence_name=cadence_name, pricing=pricing, settings=settings, log=log, name=name
+    )
+    requests = [] if isinstance(outcome, SkipReason) else outcome
+    by_job = Counter(r.job_name for r in requests)
+    if isinstance(outcome, SkipReason):
+        log.info(outcome.skip_message or f"{name}: nothing to launch")
+        summary = outcome.skip_message or "nothing to launch"
+    else:
+        summary = f"{len(requests)} run(s) for refresh_launch_sensor to launch"
+        log.info(f"{name}: {summary} (run {run_id})")
+    tags = requests[0].tags if requests else {}
+    return MaterializeResult(
+        metadata={
+            DAY_KEY: clock.today().isoformat(),
+            "summary": summary,
+            "runs": len(requests),
+            "runs_by_job": MetadataValue.json(dict(by_job)),
+            "planned_credits": sum(int(r.tags.get(PLANNED_CREDITS_TAG, 0)) for r in requests),
+            "deferred_routes": int(tags.get(DEFERRED_ROUTES_TAG, 0)),
+            "deferred_credits": int(tags.get(DEFERRED_CREDITS_TAG, 0)),
+            REQUESTS_KEY: MetadataValue.json([request_as_json(r) for r in requests]),
+        }
+    )
+
+
+RECORDS_PER_TICK = 50
+
+
+def launch_refresh_tick(
+    instance: DagsterInstance,
+    cursor: str | None,
+    *,
+    log: logging.Logger,
+    name: str = "refresh_launch_sensor",
+) -> SensorResult:
+    """Launch the runs of each new `refresh_requests` materialization of today (the cursor is
+    the last one read). A recording of an earlier day is not launched: its day and its credits
+    are gone, and the next schedule tick plans again."""
+    after = int(cursor) if cursor else None
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(REFRESH_REQUESTS), after_storage_id=after),
+        limit=RECORDS_PER_TICK,
+        ascending=True,
+    ).records
+    today = clock.today().isoformat()
+    requests: list[RunRequest] = []
+    stale: list[str] = []
+    for record in records:
+        after = record.storage_id
+        materialization = record.asset_materialization
+        if materialization is None:
+            continue
+        metadata = materialization.metadata
+        day = str(getattr(metadata.get(DAY_KEY), "value", ""))
+        recorded = getattr(metadata.get(REQUESTS_KEY), "value", None) or []
+        if day != today:
+            if recorded:
+                stale.append(f"{materialization.partition} of {day or 'an unknown day'}")
+            continue
+        requests += [request_from_json(r, record.run_id) for r in recorded]
+    new_cursor = None if after is None else str(after)
+    note = ""
+    if stale:
+        note = (
+            f"; not launched, recorded for an earlier day: {', '.join(stale)} (today is "
+            f"{today}; materialize refresh_requests again to refresh today)"
+        )
+        log.warning(f"{name}{note}")
+    if not requests:
+        return SensorResult(skip_reason=f"{name}: no new refresh requests{note}", cursor=new_cursor)
+    log.info(f"{name}: launching {len(requests)} refresh run(s)")
     return SensorResult(run_requests=requests, cursor=new_cursor)
