@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import KEY, TODAY
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
@@ -29,6 +31,25 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def project_env(
+    home: Path, instance_env: Mapping[str, str], *, sim_url: str, warehouse_url: str, **extra: str
+) -> dict[str, str]:
+    """The processes' environment: nothing of the caller's Dagster or project settings, the
+    instance at `home` on `instance_env`, the project on the simulator and `warehouse_url`,
+    and `extra` (`TIKTOK_*` names)."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "TIKTOK_"))},
+        **instance_env,
+        "DAGSTER_HOME": str(home),
+        "WH_API_KEY": KEY,
+        "TIKTOK_API_ORIGIN": sim_url,
+        "TIKTOK_WAREHOUSE_URL": warehouse_url,
+        "TIKTOK_TODAY": TODAY.isoformat(),
+        "TIKTOK_API_RATE_PER_MINUTE": "0",
+        **extra,
+    }
 
 
 def dagster_home(path: Path) -> Path:

@@ -4,7 +4,6 @@ launches it), and every partition in the PostgreSQL warehouse with the simulator
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -13,9 +12,9 @@ import sqlalchemy as sa
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
-from tests.conftest import KEY, TODAY
+from tests.conftest import TODAY
 from tests.deploy.conftest import PostgresDatabases
-from tests.deploy.deployment import Deployment, dagster_home, running_deployment
+from tests.deploy.deployment import Deployment, dagster_home, project_env, running_deployment
 from tests.simserver import RunningSim
 from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
 from tiktok_assets.assets.fetch import API_POOL
@@ -117,18 +116,13 @@ def test_a_200_partition_backfill_lands_in_the_postgres_warehouse(
     instance_env = postgres_databases.instance_env()
     for name, value in {**instance_env, "DAGSTER_HOME": str(home)}.items():
         monkeypatch.setenv(name, value)
-    env = {
-        # Nothing of the caller's Dagster or project settings, only what this test sets.
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "TIKTOK_"))},
-        **instance_env,
-        "DAGSTER_HOME": str(home),
-        "WH_API_KEY": KEY,
-        "TIKTOK_API_ORIGIN": sim.url,
-        "TIKTOK_WAREHOUSE_URL": postgres_databases.warehouse_url,
-        "TIKTOK_TODAY": TODAY.isoformat(),
-        "TIKTOK_API_RATE_PER_MINUTE": "0",
-        "TIKTOK_MAX_PARTITIONS_PER_RUN": "500",
-    }
+    env = project_env(
+        home,
+        instance_env,
+        sim_url=sim.url,
+        warehouse_url=postgres_databases.warehouse_url,
+        TIKTOK_MAX_PARTITIONS_PER_RUN="500",
+    )
     ids = sim.world.product_ids()[:PRODUCTS]
     partitions = [f"{pid}|{period}" for pid in ids for period in AGGREGATE_PERIODS]
     assert len(partitions) >= 200

@@ -4,7 +4,6 @@ day's runs, and `refresh_launch_sensor` (running by default) launches each on it
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -13,9 +12,14 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
-from tests.conftest import KEY, TODAY
 from tests.deploy.conftest import PostgresDatabases
-from tests.deploy.deployment import LOCATION, Deployment, dagster_home, running_deployment
+from tests.deploy.deployment import (
+    LOCATION,
+    Deployment,
+    dagster_home,
+    project_env,
+    running_deployment,
+)
 from tests.simserver import RunningSim
 from tiktok_assets.jobs import FAMILIES
 from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
@@ -80,16 +84,9 @@ def test_recorded_refresh_runs_are_launched_on_their_own_jobs_by_the_daemon(
     instance_env = postgres_databases.instance_env()
     for name, value in {**instance_env, "DAGSTER_HOME": str(home)}.items():
         monkeypatch.setenv(name, value)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "TIKTOK_"))},
-        **instance_env,
-        "DAGSTER_HOME": str(home),
-        "WH_API_KEY": KEY,
-        "TIKTOK_API_ORIGIN": sim.url,
-        "TIKTOK_WAREHOUSE_URL": postgres_databases.warehouse_url,
-        "TIKTOK_TODAY": TODAY.isoformat(),
-        "TIKTOK_API_RATE_PER_MINUTE": "0",
-    }
+    env = project_env(
+        home, instance_env, sim_url=sim.url, warehouse_url=postgres_databases.warehouse_url
+    )
     shops = sim.world.shop_ids()[:2]
     instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     try:
