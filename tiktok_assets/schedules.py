@@ -46,10 +46,11 @@ def _describe(cadence: Cadence) -> str:
     what = [f"periods {', '.join(map(str, cadence.periods))}"] if cadence.periods else []
     if cadence.details:
         what.append("the profiles (shop, product, video detail)")
+    adaptive = "the day's plan of every route" if cadence.name == "daily" else "nothing (skips)"
     return (
-        f"Refreshes {' and '.join(what) or 'nothing'} of every tracked id (adaptive policy: the "
-        "day's plan), as a few ranged runs per job that fit the month's credits: records them "
-        "in refresh_requests, which refresh_launch_sensor launches."
+        f"Materializes refresh_requests ({cadence.name}): the day's refresh runs, which "
+        f"refresh_launch_sensor launches. TIKTOK_REFRESH_POLICY=adaptive: {adaptive}; uniform: "
+        f"{' and '.join(what) or 'nothing'} of every tracked id. Within the month's credits."
     )
 
 

@@ -536,14 +536,14 @@ def requested_refresh(
     outcome = refresh_tick(
         instance, cadence_name=cadence_name, pricing=pricing, settings=settings, log=log, name=name
     )
-    requests = [] if isinstance(outcome, SkipReason) else outcome
-    by_job = Counter(r.job_name for r in requests)
     if isinstance(outcome, SkipReason):
-        log.info(outcome.skip_message or f"{name}: nothing to launch")
-        summary = outcome.skip_message or "nothing to launch"
+        requests: list[RunRequest] = []
+        summary = outcome.skip_message or f"{name}: nothing to refresh"
     else:
-        summary = f"{len(requests)} run(s) for refresh_launch_sensor to launch"
-        log.info(f"{name}: {summary} (run {run_id})")
+        requests = outcome
+        summary = f"{name}: {len(requests)} run(s) for refresh_launch_sensor to launch"
+    log.info(f"{summary} (recorded by run {run_id})")
+    by_job = Counter(r.job_name for r in requests)
     tags = requests[0].tags if requests else {}
     return MaterializeResult(
         metadata={
@@ -597,9 +597,10 @@ def launch_refresh_tick(
     new_cursor = None if after is None else str(after)
     note = ""
     if stale:
+        named = ", ".join(stale[-3:]) + (f" and {len(stale) - 3} older" if len(stale) > 3 else "")
         note = (
-            f"; not launched, recorded for an earlier day: {', '.join(stale)} (today is "
-            f"{today}; materialize refresh_requests again to refresh today)"
+            f"; not launched, recorded for an earlier day: {named} (today is {today}; "
+            "materialize refresh_requests again to refresh today)"
         )
         log.warning(f"{name}{note}")
     if not requests:
