@@ -9,8 +9,10 @@ location's `tiktok_assets.definitions.defs` configured through its environment v
    for the 20 shops × 4 periods from the simulator (80 new list materializations).
 2. `product_discovery_sensor`: one tick from an empty cursor (reads the 80 materializations,
    picks new product ids, prices their first fetch), via `build_sensor_context`.
-3. `daily_refresh_schedule` and `weekly_refresh_schedule`: one tick each (chunks every
-   tracked id into ranged runs and prices them), via `build_schedule_context`.
+3. `daily_refresh_schedule` and `weekly_refresh_schedule`: one refresh each, timed whole:
+   the tick (`build_schedule_context`), its `refresh_requests` run (chunks every tracked id
+   into ranged runs, prices and records them) and the `refresh_launch_sensor` tick that
+   requests those runs.
 4. `tiktok-assets plan --select product_total` (100,000 partitions) as a CLI subprocess
    with `DAGSTER_HOME`, and the same for one partition (the CLI's fixed cost).
 
@@ -123,7 +125,7 @@ def _ticks(params: Params, home: Path, warehouse_url: str, env: dict[str, str]) 
     from tiktok_assets.assets.shops import shop_products
     from tiktok_assets.definitions import defs
     from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
-    from tiktok_assets.sensors import product_discovery_sensor
+    from tiktok_assets.sensors import product_discovery_sensor, refresh_launch_sensor
     from tiktok_assets.sim import SimConfig, World
     from tiktok_assets.warehouse import Warehouse
 
@@ -158,21 +160,33 @@ def _ticks(params: Params, home: Path, warehouse_url: str, env: dict[str, str]) 
         )
         out["discovery_run_requests"] = len(data.run_requests or [])
 
+        cursor: str | None = None
         for schedule in (daily_refresh_schedule, weekly_refresh_schedule):
 
-            def schedule_tick(schedule: Any = schedule) -> Any:
+            def refresh(schedule: Any = schedule, cursor: str | None = cursor) -> Any:
                 with build_schedule_context(
                     instance=instance,
                     resources=res,
                     repository_def=defs.get_repository_def(),
                     scheduled_execution_time=dt.datetime.now(dt.UTC),
                 ) as ctx:
-                    return schedule.evaluate_tick(ctx)
+                    tick = schedule.evaluate_tick(ctx)
+                if tick.skip_message:
+                    return tick
+                [request] = tick.run_requests or []
+                defs.resolve_job_def(schedule.job_name).execute_in_process(
+                    instance=instance, partition_key=request.partition_key
+                )
+                with build_sensor_context(
+                    instance=instance, definitions=defs, resources=res, cursor=cursor
+                ) as ctx:
+                    return refresh_launch_sensor.evaluate_tick(ctx)
 
-            tick, seconds = _timed(schedule_tick)
+            launched, seconds = _timed(refresh)
+            cursor = getattr(launched, "cursor", None) or cursor
             out[f"{schedule.name}_seconds"] = seconds
-            out[f"{schedule.name}_run_requests"] = len(tick.run_requests or [])
-            out[f"{schedule.name}_skip"] = tick.skip_message
+            out[f"{schedule.name}_run_requests"] = len(launched.run_requests or [])
+            out[f"{schedule.name}_skip"] = launched.skip_message
 
     cli = str(Path(PYTHON).parent / "tiktok-assets")
     child_env = {**os.environ, **env}
@@ -260,12 +274,12 @@ def report(results: Result) -> str:
                 f"{t.get('discovery_run_requests')} run requests",
             ],
             [
-                "daily_refresh_schedule tick",
+                "daily_refresh_schedule: tick, recording, launch",
                 f"{t.get('daily_refresh_schedule_seconds')} s; "
                 f"{t.get('daily_refresh_schedule_run_requests')} run requests",
             ],
             [
-                "weekly_refresh_schedule tick",
+                "weekly_refresh_schedule: tick, recording, launch",
                 f"{t.get('weekly_refresh_schedule_seconds')} s; "
                 f"{t.get('weekly_refresh_schedule_run_requests')} run requests",
             ],
