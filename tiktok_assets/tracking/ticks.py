@@ -560,6 +560,8 @@ def requested_refresh(
 
 
 RECORDS_PER_TICK = 50
+"""`refresh_requests` materializations a launch tick reads: a sensor started on a long history
+catches up 50 a tick (one a cadence and day)."""
 
 
 def launch_refresh_tick(
