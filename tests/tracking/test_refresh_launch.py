@@ -7,7 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dagster import DagsterInstance, Definitions, RunRequest, build_schedule_context
+from dagster import (
+    AssetMaterialization,
+    DagsterInstance,
+    Definitions,
+    MetadataValue,
+    RunRequest,
+    build_schedule_context,
+)
 
 from tests.conftest import TODAY
 from tests.simserver import RunningSim
@@ -105,3 +112,19 @@ def test_a_request_survives_its_recording() -> None:
     assert back.asset_selection is None
     assert back.tags == {**request.tags, REQUESTS_RUN_TAG: "run-1"}
     assert back.run_key == "product_period_job:1#run-1"
+
+
+def test_an_unreadable_recording_is_named_and_skipped(
+    instance: DagsterInstance, defs: Definitions, res: dict, capfd: pytest.CaptureFixture
+) -> None:
+    instance.report_runless_asset_event(
+        AssetMaterialization(
+            REFRESH_REQUESTS,
+            partition="daily",
+            metadata={"day": TODAY.isoformat(), "requests": MetadataValue.json([{"job": "x"}])},
+        )
+    )
+    data = tick(refresh_launch_sensor, instance, defs, res)
+    assert not data.run_requests and data.cursor  # read, and not read again
+    err = capfd.readouterr().err
+    assert "requests unreadable: daily recorded by run" in err and "KeyError" in err

@@ -583,6 +583,7 @@ def launch_refresh_tick(
     today = clock.today().isoformat()
     requests: list[RunRequest] = []
     stale: list[str] = []
+    unreadable: list[str] = []
     for record in records:
         after = record.storage_id
         materialization = record.asset_materialization
@@ -595,7 +596,18 @@ def launch_refresh_tick(
             if recorded:
                 stale.append(f"{materialization.partition} of {day or 'an unknown day'}")
             continue
-        requests += [request_from_json(r, record.run_id) for r in recorded]
+        try:
+            requests += [request_from_json(r, record.run_id) for r in recorded]
+        except (KeyError, TypeError, ValueError) as exc:
+            unreadable.append(
+                f"{materialization.partition} recorded by run {record.run_id or '(none)'} "
+                f"({type(exc).__name__}: {exc})"
+            )
+    if unreadable:
+        log.error(
+            f"{name}: not launched, requests unreadable: {'; '.join(unreadable)}; a recording "
+            "is written by a refresh_requests run: materialize it again"
+        )
     new_cursor = None if after is None else str(after)
     note = ""
     if stale:
