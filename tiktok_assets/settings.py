@@ -72,10 +72,10 @@ def _period(value: Any) -> Any:
 
 
 def _cron(value: Any) -> Any:
-    from dagster._utils.schedules import is_valid_cron_string
+    from tiktok_assets.cron import is_cron
 
     value = _stripped(value)
-    if not isinstance(value, str) or not is_valid_cron_string(value):
+    if not isinstance(value, str) or not is_cron(value):
         raise ValueError("not a cron string")
     return value
 

@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from dagster import (
@@ -39,9 +38,6 @@ from tiktok_assets.economy.sources import (
     listed_products,
 )
 from tiktok_assets.partitions import split_key
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 RANGE_SEPARATOR = "..."
 
@@ -292,7 +288,9 @@ def _source_for(key: AssetKey) -> AssetSource | None:
     return SOURCES.get(key.to_user_string()) or SOURCES.get(key.path[-1])
 
 
-def _selected(graph: BaseAssetGraph, select: str) -> list[tuple[AssetKey, AssetSource]]:
+def _selected(defs: Definitions, select: str) -> list[tuple[AssetSource, PartitionsDefinition]]:
+    """The selected assets that call the API, in catalog order, with their partitions."""
+    graph = defs.resolve_asset_graph()
     with warnings.catch_warnings():  # include_sources is a beta parameter
         warnings.simplefilter("ignore", BetaWarning)
         # external assets (AssetSpecs) too, so `group:` and `tag:` match them as `key:` does
@@ -306,7 +304,10 @@ def _selected(graph: BaseAssetGraph, select: str) -> list[tuple[AssetKey, AssetS
             f"API assets: {', '.join(SOURCES)})"
         )
     order = list(SOURCES.values())
-    return sorted(matched.items(), key=lambda item: order.index(item[1]))
+    return [
+        (source, graph.get(key).partitions_def or source.partitions_def)
+        for key, source in sorted(matched.items(), key=lambda item: order.index(item[1]))
+    ]
 
 
 def _partition_keys(
@@ -366,11 +367,9 @@ def plan_selection(
     whose partitions definition has them; None: every partition (dynamic ids from
     `instance`). A key or range no selected asset has is an error.
     """
-    graph = defs.resolve_asset_graph()
     items: list[tuple[AssetSource, str]] = []
     understood: set[str] = set()
-    for key, source in _selected(graph, select):
-        partitions_def = graph.get(key).partitions_def or source.partitions_def
+    for source, partitions_def in _selected(defs, select):
         keys, known = _partition_keys(partitions_def, instance, partitions)
         understood |= known
         items += [(source, k) for k in keys]

@@ -46,12 +46,12 @@ def register_refresh(commands: argparse._SubParsersAction) -> None:
 
 def fires_on(cadence: Cadence, day: dt.date) -> bool:
     """True when the cadence's cron has a tick on `day` (in its time zone)."""
-    from dagster._utils.schedules import cron_string_iterator
+    from tiktok_assets.cron import ticks
 
     zone = zoneinfo.ZoneInfo(cadence.timezone)
     start = dt.datetime.combine(day, dt.time(), zone)
-    tick = next(cron_string_iterator(start.timestamp(), cadence.cron, cadence.timezone))
-    return tick.date() == day
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    return bool(ticks(cadence.cron, cadence.timezone, start, end))
 
 
 def day_requests(

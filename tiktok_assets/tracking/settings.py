@@ -57,16 +57,10 @@ def automation_running_by_default(settings: Settings | None = None) -> bool:
 @lru_cache(maxsize=64)
 def ticks_per_month(cron: str, timezone: str = "UTC") -> float:
     """How many times a cron string fires in an average month."""
-    # Dagster's own cron iterator (the one its scheduler uses); private, pinned version.
-    from dagster._utils.schedules import cron_string_iterator
+    from tiktok_assets.cron import ticks
 
     end = _CRON_SAMPLE_START + dt.timedelta(days=_CRON_SAMPLE_DAYS)
-    count = 0
-    for tick in cron_string_iterator(_CRON_SAMPLE_START.timestamp(), cron, timezone):
-        if tick >= end:
-            break
-        count += 1
-    return count * _DAYS_PER_MONTH / _CRON_SAMPLE_DAYS
+    return len(ticks(cron, timezone, _CRON_SAMPLE_START, end)) * _DAYS_PER_MONTH / _CRON_SAMPLE_DAYS
 
 
 @dataclasses.dataclass(frozen=True)
