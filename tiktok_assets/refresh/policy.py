@@ -141,6 +141,19 @@ def _next_due(o: Observed, today: dt.date, threshold: float, settings: PolicySet
     return today + dt.timedelta(days=settings.floor_days)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Candidate:
+    """A paid route in the day's queue: its rank (0 burst, 1 floor, 2 by value) and score."""
+
+    rank: int
+    score: float
+    observed: Observed
+
+    @property
+    def sort_key(self) -> tuple[int, float, str, str]:
+        return (self.rank, -self.score, self.observed.route.asset, self.observed.route.key)
+
+
 def choose(
     observed: Sequence[Observed],
     *,
@@ -154,17 +167,42 @@ def choose(
     value per credit, then the burst and floor routes left over while credits remain; those
     still left are deferred. A route whose list is fetched today (or was earlier today) is
     free. A route fetched today waits (the cap)."""
-    ranked: list[tuple[int, float, Observed]] = []
-    free: list[Observed] = []
-    waiting: list[Observed] = []
-    riders: dict[Route, float] = {}  # a list's worth: what the routes it answers are worth
+    queue, free, waiting = _queue(observed, today, settings)
+    taken = _allocate(queue, allowance, settings)
+    decisions = _paid_decisions(queue, taken, today, allowance, settings)
+    fetched = {queue[i].observed.route for i in taken} | {o.route for o in waiting}
+    tomorrow = today + dt.timedelta(days=1)
+    for o in free:
+        if o.free_with is not None and o.free_with in fetched:
+            decisions.append(Decision(o, "free", "free", 0.0, tomorrow, "from the list"))
+        else:
+            decisions.append(Decision(o, "wait", "free", 0.0, tomorrow, "its list waits"))
+    decisions += [Decision(o, "wait", "low", 0.0, tomorrow, "fetched today") for o in waiting]
+    return decisions
+
+
+def _list_worth(
+    observed: Sequence[Observed], today: dt.date, settings: PolicySettings
+) -> dict[Route, float]:
+    """Per list route, the value of the routes its answer answers for free."""
+    worth: dict[Route, float] = {}
     for o in observed:
         if o.free_with is not None:
             since = _days_since(o, today)
             days = settings.floor_days if since is None else since
-            riders[o.free_with] = riders.get(o.free_with, 0.0) + value(
-                o.weight, o.rate, days, settings.floor_days
-            )
+            gained = value(o.weight, o.rate, days, settings.floor_days)
+            worth[o.free_with] = worth.get(o.free_with, 0.0) + gained
+    return worth
+
+
+def _queue(
+    observed: Sequence[Observed], today: dt.date, settings: PolicySettings
+) -> tuple[list[_Candidate], list[Observed], list[Observed]]:
+    """(paid routes in the order they are served, free routes, routes fetched today)."""
+    riders = _list_worth(observed, today, settings)
+    queue: list[_Candidate] = []
+    free: list[Observed] = []
+    waiting: list[Observed] = []
     for o in observed:
         since = _days_since(o, today)
         if since is not None and since < 1:
@@ -172,73 +210,70 @@ def choose(
         elif o.free_with is not None:
             free.append(o)
         elif since is None:
-            ranked.append((0, o.weight, o))
+            queue.append(_Candidate(0, o.weight, o))
         elif not settings.weighted:
-            ranked.append((2, float(since), o))
+            queue.append(_Candidate(2, float(since), o))
         elif since >= settings.floor_days:
-            ranked.append((1, since + o.weight, o))
+            queue.append(_Candidate(1, since + o.weight, o))
         else:
             worth = value(o.weight, o.rate, since, settings.floor_days) + riders.get(o.route, 0)
-            score = worth / max(o.cost, 1)
-            ranked.append((2, score, o))
-    ranked.sort(key=lambda r: (r[0], -r[1], r[2].route.asset, r[2].route.key))
-    scores = [s for rank, s, _ in ranked if rank == 2]
-    high = scores[len(scores) // 10] if scores else 0.0
-    medium = scores[len(scores) // 2] if scores else 0.0
+            queue.append(_Candidate(2, worth / max(o.cost, 1), o))
+    queue.sort(key=lambda c: c.sort_key)
+    return queue, free, waiting
 
-    # Burst and floor first, but on at most `must_share` of the day: the first fetches of many
-    # new ids must not starve the routes that buy the most (a list page holds 50 products);
-    # what the others leave goes back to them.
-    must = [i for i, (rank, _, _) in enumerate(ranked) if rank < 2]
-    worth = [i for i, (rank, score, _) in enumerate(ranked) if rank == 2 and score > 0.0]
+
+def _allocate(queue: Sequence[_Candidate], allowance: int, settings: PolicySettings) -> set[int]:
+    """The places in `queue` of the routes the day's `allowance` pays for.
+
+    Burst and floor first, but on at most `must_share` of the day: the first fetches of many
+    new ids must not starve the routes that buy the most (a list page holds 50 products);
+    what the others leave goes back to them."""
+    must = [i for i, c in enumerate(queue) if c.rank < 2]
+    worth = [i for i, c in enumerate(queue) if c.rank == 2 and c.score > 0.0]
     taken: set[int] = set()
     left = allowance
-    for indexes, budget in (
+    for places, budget in (
         (must, int(allowance * settings.must_share)),
         (worth, allowance),
         (must, allowance),
     ):
-        for index in indexes:
-            cost = ranked[index][2].cost
-            if index not in taken and cost <= min(budget, left):
-                taken.add(index)
+        for i in places:
+            cost = queue[i].observed.cost
+            if i not in taken and cost <= min(budget, left):
+                taken.add(i)
                 left -= cost
                 budget -= cost
-    chosen = [(rank, score, o, i in taken) for i, (rank, score, o) in enumerate(ranked)]
-    fetched_lists = {o.route for _, _, o, take in chosen if take}
-    fetched_lists |= {o.route for o in waiting}  # fetched earlier today
-    threshold = min((s for rank, s, _, take in chosen if take and rank == 2), default=0.0)
+    return taken
 
+
+def _paid_decisions(
+    queue: Sequence[_Candidate],
+    taken: set[int],
+    today: dt.date,
+    allowance: int,
+    settings: PolicySettings,
+) -> list[Decision]:
+    """Fetch, defer or wait for each paid route, with its band, next due day and reason."""
+    scores = [c.score for c in queue if c.rank == 2]
+    high = scores[len(scores) // 10] if scores else 0.0
+    medium = scores[len(scores) // 2] if scores else 0.0
+    threshold = min((queue[i].score for i in taken if queue[i].rank == 2), default=0.0)
+    tomorrow = today + dt.timedelta(days=1)
     decisions: list[Decision] = []
-    for rank, score, o, take in chosen:
+    for i, c in enumerate(queue):
+        o, rank, score = c.observed, c.rank, c.score
         band = BANDS[rank] if rank < 2 else _band(score, high, medium)
-        if take:
+        if i in taken:
             reason = {0: "new route: first fetch", 1: f"floor: {settings.floor_days} days"}.get(
                 rank, f"value {score:.3g} per credit"
             )
-            due = today + dt.timedelta(days=1)
-            decisions.append(Decision(o, "fetch", band, score, due, reason))
+            decisions.append(Decision(o, "fetch", band, score, tomorrow, reason))
         elif rank < 2:
             reason = f"deferred: the day's {allowance} credit(s) are spent"
-            due = today + dt.timedelta(days=1)
-            decisions.append(Decision(o, "defer", band, score, due, reason))
+            decisions.append(Decision(o, "defer", band, score, tomorrow, reason))
         else:
             due = _next_due(o, today, threshold, settings)
             decisions.append(Decision(o, "wait", band, score, due, "not worth a credit yet"))
-    for o in free:
-        via = o.free_with
-        if via is not None and via in fetched_lists:
-            decisions.append(
-                Decision(o, "free", "free", 0.0, today + dt.timedelta(days=1), "from the list")
-            )
-        else:
-            decisions.append(
-                Decision(o, "wait", "free", 0.0, today + dt.timedelta(days=1), "its list waits")
-            )
-    decisions += [
-        Decision(o, "wait", "low", 0.0, today + dt.timedelta(days=1), "fetched today")
-        for o in waiting
-    ]
     return decisions
 
 
