@@ -31,7 +31,10 @@ Measured each day against the simulator's truth of that day (the same seed, in-p
   against the truth's top 100;
 - launch lag: for products launched during the month that reach the truth's top 100, days from
   launch to their first day in the warehouse's top 100 (median, 90th percentile);
-- credits per day (the journal), and the largest day against its share.
+- credits per day (the journal), and the largest day against its share;
+- useful polls (the measure the re-polling literature reports beside freshness): of the paid
+  calls that repeat an earlier paid call (same route and parameters), the share whose answer
+  differed from that earlier answer, overall and per route.
 """
 
 from __future__ import annotations
@@ -83,6 +86,42 @@ def _stored(url: str, today: dt.date) -> dict[tuple[str, int], tuple[float, int]
                     newest[key] = (str(day), float(revenue or 0.0), int(sales or 0))
     engine.dispose()
     return {k: (v[1], v[2]) for k, v in newest.items()}
+
+
+def _useful_polls(url: str) -> dict[str, Any]:
+    """Of the journal's repeated paid calls (same route and parameters as an earlier paid
+    call), the share whose answer differed from the one before: overall and per route."""
+    import json
+
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    last: dict[tuple[str, str], Any] = {}
+    polls: dict[str, list[int]] = {}  # route -> [repeats, changed]
+    query = (
+        "SELECT route, params, body FROM api_calls "
+        "WHERE credits > 0 AND error IS NULL AND body IS NOT NULL ORDER BY call_id"
+    )
+    with engine.connect() as conn:
+        for route, params, body in conn.execute(sa.text(query)):
+            answer = json.loads(body) if isinstance(body, str) else body
+            key = (str(route), str(params))
+            if key in last:
+                counts = polls.setdefault(str(route), [0, 0])
+                counts[0] += 1
+                counts[1] += answer != last[key]
+            last[key] = answer
+    engine.dispose()
+    repeats = sum(c[0] for c in polls.values())
+    changed = sum(c[1] for c in polls.values())
+    return {
+        "useful_polls": round(changed / repeats, 4) if repeats else None,
+        "repeated_polls": repeats,
+        "useful_by_route": {
+            route: {"repeats": c[0], "useful": round(c[1] / c[0], 4)}
+            for route, c in sorted(polls.items())
+        },
+    }
 
 
 def _measure(world: Any, url: str, today: dt.date) -> dict[str, Any]:
@@ -239,6 +278,7 @@ def _case(params: Params) -> Result:
         "max_day_over_share": max(d["credits"] - d["share"] for d in days),
         "seconds": round(time.monotonic() - started, 1),
         "failed_runs": sum("FAILED" in line for line in lines),
+        **_useful_polls(url),
     }
 
 
@@ -291,7 +331,7 @@ def report(results: Result) -> str:
     for policy in POLICIES:
         r = results.get(policy, {})
         if "error" in r:
-            rows.append([policy, r["error"][-200:], "", "", "", "", "", "", ""])
+            rows.append([policy, r["error"][-200:], "", "", "", "", "", "", "", ""])
             continue
         days = r.get("days", [])
         rows.append(
@@ -308,6 +348,7 @@ def report(results: Result) -> str:
                 if days
                 else "",
                 r.get("max_day_over_share"),
+                f"{r.get('useful_polls')} of {r.get('repeated_polls')}",
                 r.get("seconds"),
             ]
         )
@@ -321,6 +362,7 @@ def report(results: Result) -> str:
             "credits (month)",
             "credits a day",
             "largest day − share",
+            "useful polls (of repeats)",
             "wall s",
         ],
         rows,
@@ -329,4 +371,22 @@ def report(results: Result) -> str:
         gain = results.get(f"gmv_fresh_gain_over_{baseline}")
         if gain is not None:
             text += f"\nadaptive over {baseline}, GMV-weighted freshness: {gain:+.1%}"
+    routes = sorted(
+        {route for p in POLICIES for route in results.get(p, {}).get("useful_by_route", {})}
+    )
+    if routes:
+        by_route = [
+            [route]
+            + [
+                _useful_cell(results.get(p, {}).get("useful_by_route", {}).get(route))
+                for p in POLICIES
+            ]
+            for route in routes
+        ]
+        text += "\n\nUseful polls by route (changed answers / repeated paid calls):\n\n"
+        text += table(["route", *POLICIES], by_route)
     return text
+
+
+def _useful_cell(counts: dict[str, Any] | None) -> str:
+    return "" if counts is None else f"{counts['useful']:.2f} of {counts['repeats']:,}"
