@@ -170,6 +170,7 @@ def choose(
     queue, free, waiting = _queue(observed, today, settings)
     taken = _allocate(queue, allowance, settings)
     decisions = _paid_decisions(queue, taken, today, allowance, settings)
+    # the lists that answer free routes: fetched now, or earlier today
     fetched = {queue[i].observed.route for i in taken} | {o.route for o in waiting}
     tomorrow = today + dt.timedelta(days=1)
     for o in free:
