@@ -371,17 +371,11 @@ def report(results: Result) -> str:
         gain = results.get(f"gmv_fresh_gain_over_{baseline}")
         if gain is not None:
             text += f"\nadaptive over {baseline}, GMV-weighted freshness: {gain:+.1%}"
-    routes = sorted(
-        {route for p in POLICIES for route in results.get(p, {}).get("useful_by_route", {})}
-    )
+    useful = {p: results.get(p, {}).get("useful_by_route", {}) for p in POLICIES}
+    routes = sorted({route for by_route in useful.values() for route in by_route})
     if routes:
         by_route = [
-            [route]
-            + [
-                _useful_cell(results.get(p, {}).get("useful_by_route", {}).get(route))
-                for p in POLICIES
-            ]
-            for route in routes
+            [route] + [_useful_cell(useful[p].get(route)) for p in POLICIES] for route in routes
         ]
         text += "\n\nUseful polls by route (changed answers / repeated paid calls):\n\n"
         text += table(["route", *POLICIES], by_route)
