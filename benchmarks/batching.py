@@ -84,8 +84,9 @@ def batched(params: Params) -> Result:
     from dagster import DagsterInstance, materialize
 
     from benchmarks.sections import instrument_project
-    from tiktok_assets.assets.fetch import backfill_policy
+    from tiktok_assets.assets.factory import backfill_policy
     from tiktok_assets.assets.products import product_total
+    from tiktok_assets.settings import get_settings
 
     ids = product_ids(params["products"])
     res = api_resources(params["url"], params["key"], sqlite_url("warehouse.sqlite"))
@@ -93,7 +94,7 @@ def batched(params: Params) -> Result:
     with dagster_home(storage) as home, DagsterInstance.from_config(str(home)) as instance:
         keys = _partition_keys(instance, ids)
         _warm_up(instance, params["url"], params["warmup_key"], keys[-1])
-        per_run = backfill_policy().max_partitions_per_run or len(keys)
+        per_run = backfill_policy(get_settings()).max_partitions_per_run or len(keys)
         chunks = [keys[i : i + per_run] for i in range(0, len(keys), per_run)]
         sections = instrument_project()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

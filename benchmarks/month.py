@@ -6,7 +6,7 @@ Each policy runs in its own process with its own key, warehouse and Dagster inst
 the 30 days of November 2026 (a whole credit month of 20,000 credits). Every day:
 
 1. `TIKTOK_TODAY` and the simulator's `today` move to the day;
-2. the day's refresh: `tiktok_assets.refresh.cli.day_requests`, the code `tiktok-assets
+2. the day's refresh: `tiktok_assets.cli.refresh.day_requests`, the code `tiktok-assets
    refresh` and the schedules run (`TIKTOK_REFRESH_POLICY=adaptive|uniform`), executed in
    this process on the instance;
 3. discovery: the product discovery sensor's tick on the day's new lists (top 20 of each, within
@@ -172,16 +172,16 @@ def _case(params: Params) -> Result:
             "TIKTOK_TODAY": FIRST_DAY.isoformat(),
         }
     )
-    from tiktok_assets.definitions import defs
-    from tiktok_assets.economy import CreditBudgetResource
+    from tiktok_assets.cli.refresh import day_requests, execute
+    from tiktok_assets.definitions import defs as code_location
+    from tiktok_assets.economy import CreditBudgetResource, pacing
     from tiktok_assets.economy.journal import credits_spent
-    from tiktok_assets.refresh import pacing
-    from tiktok_assets.refresh.cli import day_requests, execute
+    from tiktok_assets.economy.pricing import Pricing
+    from tiktok_assets.refresh.first_fetch import discovery_tick
+    from tiktok_assets.refresh.settings import refresh_settings
     from tiktok_assets.resources import resources
-    from tiktok_assets.tracking.batches import Pricing
     from tiktok_assets.tracking.discovery import PRODUCT_FEEDS
-    from tiktok_assets.tracking.settings import settings_from_env
-    from tiktok_assets.tracking.ticks import discovery_tick
+    from tiktok_assets.tracking.settings import discovery_settings
 
     if policy == "round-robin":  # the adaptive machinery with the textbook uniform choice
         import functools
@@ -203,7 +203,8 @@ def _case(params: Params) -> Result:
             today = FIRST_DAY + dt.timedelta(days=offset)
             os.environ["TIKTOK_TODAY"] = today.isoformat()
             httpx.post(f"{params['url']}/_sim/config", json={"today": today.isoformat()})
-            settings = settings_from_env()
+            settings = refresh_settings()
+            defs = code_location()
             with build_resources(resources()) as bound:
                 month = Pricing.from_resources(bound.warehouse, bound.api, bound.credit_budget)
                 engine = bound.warehouse.engine
@@ -221,6 +222,7 @@ def _case(params: Params) -> Result:
                     entity="product",
                     feeds=PRODUCT_FEEDS,
                     pricing=month,
+                    discovery=discovery_settings(),
                     settings=settings,
                     log=_quiet(),
                     name="product_discovery_sensor",

@@ -107,7 +107,7 @@ def parallel(params: Params) -> Result:
     """`runs` processes started together, sharing one warehouse and one DAGSTER_HOME."""
     from dagster import DagsterInstance
 
-    from tiktok_assets.assets.fetch import API_POOL
+    from tiktok_assets.assets.spec import API_POOL
 
     runs = params["runs"]
     ids = product_ids(params["requests"] // PERIODS)

@@ -123,13 +123,17 @@ def _ticks(params: Params, home: Path, warehouse_url: str, env: dict[str, str]) 
     from dagster import DagsterInstance, build_schedule_context, build_sensor_context, materialize
 
     from tiktok_assets.assets.shops import shop_products
-    from tiktok_assets.definitions import defs
-    from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
-    from tiktok_assets.sensors import product_discovery_sensor, refresh_launch_sensor
+    from tiktok_assets.definitions import defs as code_location
     from tiktok_assets.sim import SimConfig, World
     from tiktok_assets.warehouse import Warehouse
 
     out: Result = {"tracked_products": params["tracked"]}
+    defs = code_location()
+    repo = defs.get_repository_def()
+    daily_refresh_schedule = repo.get_schedule_def("daily_refresh_schedule")
+    weekly_refresh_schedule = repo.get_schedule_def("weekly_refresh_schedule")
+    product_discovery_sensor = repo.get_sensor_def("product_discovery_sensor")
+    refresh_launch_sensor = repo.get_sensor_def("refresh_launch_sensor")
     res = dict(defs.resources)
     shops = World.from_config(SimConfig(**WORLD)).shop_ids()[: params["shops"]]
     ids = _synthetic_ids(params["tracked"])

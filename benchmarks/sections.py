@@ -113,7 +113,7 @@ def instrument_project() -> Sections:
     sections.wrap(fetch, "open_economy", "open economy (wall)")
     sections.wrap(fetch, "plan_partitions", "cost plan (wall)")
     sections.wrap_async(fetch, "fetch_partitions", "fetch phase (wall)")
-    sections.wrap(fetch, "_store_batch", "store batch (wall)")
+    sections.wrap(fetch.FetchRun, "write", "store batch (wall)")
     sections.wrap(fetch, "_write", "warehouse write (wall)")
     sections.wrap(AssetExecutionContext, "log_event", "materialization events (wall)")
     sections.wrap_generator(fetch, "run_fetch", "step body (wall)")

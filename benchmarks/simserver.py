@@ -20,7 +20,8 @@ from urllib.parse import parse_qs
 
 import uvicorn
 
-from tiktok_assets.sim import SimConfig, create_app
+from tiktok_assets.sim import SimConfig
+from tiktok_assets.sim.app import create_app
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

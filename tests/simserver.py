@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from tiktok_assets.sim import SimConfig, World, create_app
-from tiktok_assets.sim.app import SimState
+from tiktok_assets.sim import SimConfig, World
+from tiktok_assets.sim.app import SimState, create_app
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dagster import EnvVar
 
 from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets.economy.budget import CreditTerms
 from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.settings import Settings, get_settings
 from tiktok_assets.warehouse import Warehouse, configured_url
@@ -37,3 +38,9 @@ def resources(settings: Settings | None = None) -> dict[str, object]:
         "warehouse": warehouse_resource(settings),
         "credit_budget": CreditBudgetResource.from_settings(settings),
     }
+
+
+def credit_terms(settings: Settings) -> CreditTerms:
+    """The credit terms the resources of `settings` give runs (no key needed: the page size,
+    rate and budget are configuration, not secrets)."""
+    return CreditBudgetResource.from_settings(settings).terms(api_resource(settings))

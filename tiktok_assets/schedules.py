@@ -10,7 +10,7 @@ A tick materializes its cadence's partition of `refresh_requests` (job
 the refresh policy's plan; `uniform`: each job's tracked ids in contiguous chunks of
 `TIKTOK_REFRESH_CHUNK_IDS`, grown so a job gets at most `TIKTOK_REFRESH_MAX_RUNS_PER_JOB`
 runs), keeps those the month's usable credits cover (the rest is in its log) and records them;
-`refresh_launch_sensor` launches each on its own job (`tiktok_assets.refresh.requests` says
+`refresh_launch_sensor` launches each on its own job (`tiktok_assets.refresh.handoff` says
 why). Runs carry `tiktok/launched_by` (the schedule) and the plan's tags.
 
 Both are STOPPED by default (they spend credits): start them in the UI (Automation), with
@@ -28,18 +28,9 @@ from dagster import (
     schedule,
 )
 
-from tiktok_assets.refresh.requests import refresh_requests_job
-from tiktok_assets.tracking.settings import (
-    Cadence,
-    automation_running_by_default,
-    settings_from_env,
-)
-
-
-def _default_status() -> DefaultScheduleStatus:
-    if automation_running_by_default():
-        return DefaultScheduleStatus.RUNNING
-    return DefaultScheduleStatus.STOPPED
+from tiktok_assets.refresh.handoff import refresh_requests_job
+from tiktok_assets.refresh.settings import Cadence, refresh_settings
+from tiktok_assets.settings import Settings
 
 
 def _describe(cadence: Cadence) -> str:
@@ -54,7 +45,7 @@ def _describe(cadence: Cadence) -> str:
     )
 
 
-def refresh_schedule(cadence: Cadence) -> ScheduleDefinition:
+def refresh_schedule(cadence: Cadence, status: DefaultScheduleStatus) -> ScheduleDefinition:
     """The schedule of one cadence: materializes its partition of `refresh_requests`."""
 
     @schedule(
@@ -62,13 +53,13 @@ def refresh_schedule(cadence: Cadence) -> ScheduleDefinition:
         cron_schedule=cadence.cron,
         execution_timezone=cadence.timezone,
         job=refresh_requests_job,
-        default_status=_default_status(),
+        default_status=status,
         description=_describe(cadence),
     )
     def _refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
-        from tiktok_assets.tracking.ticks import idle_cadence
+        from tiktok_assets.refresh.daily import daily_refresh
 
-        idle = idle_cadence(settings_from_env(), cadence.name, cadence.schedule_name)
+        idle = daily_refresh(refresh_settings()).idle(cadence.name, cadence.schedule_name)
         if idle is not None:
             return idle
         return RunRequest(partition_key=cadence.name)
@@ -76,8 +67,12 @@ def refresh_schedule(cadence: Cadence) -> ScheduleDefinition:
     return _refresh
 
 
-_SETTINGS = settings_from_env()
-daily_refresh_schedule = refresh_schedule(_SETTINGS.cadence("daily"))
-weekly_refresh_schedule = refresh_schedule(_SETTINGS.cadence("weekly"))
-
-tracking_schedules = [daily_refresh_schedule, weekly_refresh_schedule]
+def tracking_schedules(settings: Settings) -> list[ScheduleDefinition]:
+    """One refresh schedule per cadence, with the crons, time zone and default status of
+    `settings`."""
+    status = (
+        DefaultScheduleStatus.RUNNING
+        if settings.automation_running
+        else DefaultScheduleStatus.STOPPED
+    )
+    return [refresh_schedule(c, status) for c in refresh_settings(settings).cadences]

@@ -6,12 +6,16 @@
   `video_detail` materializations, adds to `product_ids` and launches `product_detail_job`
   and `product_period_job`;
 - `creator_discovery_sensor` reads new `video_detail` rows (and creator ids in lists, if the
-  vendor ever adds them), adds to `creator_ids` and launches `creator_period_job`.
+  vendor ever adds them), adds to `creator_ids` and launches `creator_period_job`;
+- `derived_refresh_sensor` launches the product totals a refresh left for after its lists;
+- `refresh_launch_sensor` launches the runs a refresh schedule recorded.
 
 Each returns a `SensorResult` (partition requests, ranged run requests, a cursor) and never
-changes the instance itself. All are STOPPED by default because the runs they request spend
-credits: start them in the UI (Automation), with `dagster sensor start`, or set
-`TIKTOK_AUTOMATION_DEFAULT_STATUS=running`. Rules and limits: `tiktok_assets.tracking`.
+changes the instance itself; what a tick decides is in `tiktok_assets.refresh` (the ticks
+are imported when a sensor evaluates, not when the code location loads). All but
+`refresh_launch_sensor` are STOPPED by default because the runs they request spend credits:
+start them in the UI (Automation), with `dagster sensor start`, or set
+`TIKTOK_AUTOMATION_DEFAULT_STATUS=running`.
 """
 
 from __future__ import annotations
@@ -28,15 +32,8 @@ from tiktok_assets.api.resource import TikTokShopAPI
 from tiktok_assets.catalog import SOURCES_OF
 from tiktok_assets.economy.resource import CreditBudgetResource
 from tiktok_assets.jobs import FAMILIES, families_of
-from tiktok_assets.tracking.settings import (
-    automation_running_by_default,
-    settings_from_env,
-    tracked_file,
-)
+from tiktok_assets.settings import Settings
 from tiktok_assets.warehouse import Warehouse
-
-# The ticks (`tiktok_assets.tracking.ticks`, with SQLAlchemy and the economy) are imported
-# when a sensor evaluates, not when the code location loads.
 
 TRACKED_INTERVAL_SECONDS = 60
 DISCOVERY_INTERVAL_SECONDS = 60
@@ -44,44 +41,47 @@ DERIVED_INTERVAL_SECONDS = 60
 LAUNCH_INTERVAL_SECONDS = 15
 
 
-def _default_status() -> DefaultSensorStatus:
-    if automation_running_by_default():
-        return DefaultSensorStatus.RUNNING
-    return DefaultSensorStatus.STOPPED
-
-
-@sensor(
-    name="tracked_ids_sensor",
-    jobs=[f.job for f in FAMILIES.values()],
-    minimum_interval_seconds=TRACKED_INTERVAL_SECONDS,
-    default_status=_default_status(),
-    description=(
-        "Adds the ids listed in tracked.yaml (TIKTOK_TRACKED_FILE) that are not tracked yet and "
-        "requests their first fetch as ranged runs. Acts when the file changes; an invalid id "
-        "fails the tick and adds nothing."
-    ),
-)
-def tracked_ids_sensor(
-    context: SensorEvaluationContext,
-    warehouse: Warehouse,
-    api: TikTokShopAPI,
-    credit_budget: CreditBudgetResource,
-) -> SensorResult:
-    from tiktok_assets.tracking.batches import Pricing
-    from tiktok_assets.tracking.ticks import tracked_ids_tick
-
-    return tracked_ids_tick(
-        context.instance,
-        context.cursor,
-        path=tracked_file(),
-        pricing=Pricing.from_resources(warehouse, api, credit_budget),
-        settings=settings_from_env(),
-        log=context.log,
+def _tracked_ids_sensor(status: DefaultSensorStatus) -> SensorDefinition:
+    @sensor(
         name="tracked_ids_sensor",
+        jobs=[f.job for f in FAMILIES.values()],
+        minimum_interval_seconds=TRACKED_INTERVAL_SECONDS,
+        default_status=status,
+        description=(
+            "Adds the ids listed in tracked.yaml (TIKTOK_TRACKED_FILE) that are not tracked yet "
+            "and requests their first fetch as ranged runs. Acts when the file changes; an "
+            "invalid id fails the tick and adds nothing."
+        ),
     )
+    def tracked_ids_sensor(
+        context: SensorEvaluationContext,
+        warehouse: Warehouse,
+        api: TikTokShopAPI,
+        credit_budget: CreditBudgetResource,
+    ) -> SensorResult:
+        from tiktok_assets.economy.pricing import Pricing
+        from tiktok_assets.refresh.first_fetch import tracked_ids_tick
+        from tiktok_assets.refresh.settings import refresh_settings
+        from tiktok_assets.tracking.seeds import tracked_file
+        from tiktok_assets.tracking.settings import discovery_settings
+
+        return tracked_ids_tick(
+            context.instance,
+            context.cursor,
+            path=tracked_file(),
+            pricing=Pricing.from_resources(warehouse, api, credit_budget),
+            discovery=discovery_settings(),
+            settings=refresh_settings(),
+            log=context.log,
+            name="tracked_ids_sensor",
+        )
+
+    return tracked_ids_sensor
 
 
-def discovery_sensor(name: str, entity: str, description: str) -> SensorDefinition:
+def _discovery_sensor(
+    name: str, entity: str, description: str, status: DefaultSensorStatus
+) -> SensorDefinition:
     """The discovery sensor of one entity (`product` or `creator`): new ids named by the new
     rows of its feeds (`tiktok_assets.tracking.discovery`)."""
 
@@ -89,7 +89,7 @@ def discovery_sensor(name: str, entity: str, description: str) -> SensorDefiniti
         name=name,
         jobs=[f.job for f in families_of(entity)],
         minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
-        default_status=_default_status(),
+        default_status=status,
         description=description,
     )
     def _discover(
@@ -98,17 +98,20 @@ def discovery_sensor(name: str, entity: str, description: str) -> SensorDefiniti
         api: TikTokShopAPI,
         credit_budget: CreditBudgetResource,
     ) -> SensorResult:
-        from tiktok_assets.tracking.batches import Pricing
-        from tiktok_assets.tracking.discovery import CREATOR_FEEDS, PRODUCT_FEEDS
-        from tiktok_assets.tracking.ticks import discovery_tick
+        from tiktok_assets.economy.pricing import Pricing
+        from tiktok_assets.refresh.first_fetch import discovery_tick
+        from tiktok_assets.refresh.settings import refresh_settings
+        from tiktok_assets.tracking.discovery import FEEDS
+        from tiktok_assets.tracking.settings import discovery_settings
 
         return discovery_tick(
             context.instance,
             context.cursor,
             entity=entity,
-            feeds={"product": PRODUCT_FEEDS, "creator": CREATOR_FEEDS}[entity],
+            feeds=FEEDS[entity],
             pricing=Pricing.from_resources(warehouse, api, credit_budget),
-            settings=settings_from_env(),
+            discovery=discovery_settings(),
+            settings=refresh_settings(),
             log=context.log,
             name=name,
         )
@@ -116,53 +119,40 @@ def discovery_sensor(name: str, entity: str, description: str) -> SensorDefiniti
     return _discover
 
 
-product_discovery_sensor = discovery_sensor(
-    "product_discovery_sensor",
-    "product",
-    "After shop_products, creator_products or video_detail materialize, adds the product "
-    "ids they name that are not tracked (lists: top TIKTOK_DISCOVERY_TOP_N by revenue; at "
-    "most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick; within the credit budget, each "
-    "product priced at its marginal cost) and requests their detail and aggregates.",
-)
-creator_discovery_sensor = discovery_sensor(
-    "creator_discovery_sensor",
-    "creator",
-    "After video_detail materializes, adds the creator ids it names that are not tracked "
-    "(at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick, within the credit budget) "
-    "and requests their totals and product lists.",
-)
-
-
-@sensor(
-    name="derived_refresh_sensor",
-    # The jobs whose partitions the day's shop lists can answer (`ticks.derives_from_lists`).
-    jobs=[f.job for f in FAMILIES.values() if any(a in SOURCES_OF for a in f.assets)],
-    minimum_interval_seconds=DERIVED_INTERVAL_SECONDS,
-    default_status=_default_status(),
-    description=(
-        "Lists first: once a refresh schedule's runs of the day (shop lists among them) have "
-        "finished, launches the product-total runs it left for later, so their numbers are "
-        "derived from today's lists (after a verified sample) instead of paid. Once per "
-        "schedule and day."
-    ),
-)
-def derived_refresh_sensor(
-    context: SensorEvaluationContext,
-    warehouse: Warehouse,
-    api: TikTokShopAPI,
-    credit_budget: CreditBudgetResource,
-) -> SensorResult:
-    from tiktok_assets.tracking.batches import Pricing
-    from tiktok_assets.tracking.ticks import derived_refresh_tick
-
-    return derived_refresh_tick(
-        context.instance,
-        context.cursor,
-        pricing=Pricing.from_resources(warehouse, api, credit_budget),
-        settings=settings_from_env(),
-        log=context.log,
+def _derived_refresh_sensor(status: DefaultSensorStatus) -> SensorDefinition:
+    @sensor(
         name="derived_refresh_sensor",
+        # The jobs whose partitions the day's shop lists can answer (`daily.derives_from_lists`).
+        jobs=[f.job for f in FAMILIES.values() if any(a in SOURCES_OF for a in f.assets)],
+        minimum_interval_seconds=DERIVED_INTERVAL_SECONDS,
+        default_status=status,
+        description=(
+            "Lists first: once a refresh schedule's runs of the day (shop lists among them) "
+            "have finished, launches the product-total runs it left for later, so their numbers "
+            "are derived from today's lists (after a verified sample) instead of paid. Once "
+            "per schedule and day."
+        ),
     )
+    def derived_refresh_sensor(
+        context: SensorEvaluationContext,
+        warehouse: Warehouse,
+        api: TikTokShopAPI,
+        credit_budget: CreditBudgetResource,
+    ) -> SensorResult:
+        from tiktok_assets.economy.pricing import Pricing
+        from tiktok_assets.refresh.daily import derived_refresh_tick
+        from tiktok_assets.refresh.settings import refresh_settings
+
+        return derived_refresh_tick(
+            context.instance,
+            context.cursor,
+            pricing=Pricing.from_resources(warehouse, api, credit_budget),
+            settings=refresh_settings(),
+            log=context.log,
+            name="derived_refresh_sensor",
+        )
+
+    return derived_refresh_sensor
 
 
 @sensor(
@@ -179,17 +169,38 @@ def derived_refresh_sensor(
     ),
 )
 def refresh_launch_sensor(context: SensorEvaluationContext) -> SensorResult:
-    from tiktok_assets.tracking.ticks import launch_refresh_tick
+    from tiktok_assets.refresh.handoff import launch_refresh_tick
 
     return launch_refresh_tick(
         context.instance, context.cursor, log=context.log, name="refresh_launch_sensor"
     )
 
 
-tracking_sensors = [
-    tracked_ids_sensor,
-    product_discovery_sensor,
-    creator_discovery_sensor,
-    derived_refresh_sensor,
-    refresh_launch_sensor,
-]
+def tracking_sensors(settings: Settings) -> list[SensorDefinition]:
+    """Every tracking sensor; those that spend credits start as
+    `TIKTOK_AUTOMATION_DEFAULT_STATUS` says (`settings`)."""
+    status = (
+        DefaultSensorStatus.RUNNING if settings.automation_running else DefaultSensorStatus.STOPPED
+    )
+    return [
+        _tracked_ids_sensor(status),
+        _discovery_sensor(
+            "product_discovery_sensor",
+            "product",
+            "After shop_products, creator_products or video_detail materialize, adds the product "
+            "ids they name that are not tracked (lists: top TIKTOK_DISCOVERY_TOP_N by revenue; "
+            "at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick; within the credit budget, "
+            "each product priced at its marginal cost) and requests their detail and aggregates.",
+            status,
+        ),
+        _discovery_sensor(
+            "creator_discovery_sensor",
+            "creator",
+            "After video_detail materializes, adds the creator ids it names that are not tracked "
+            "(at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick, within the credit budget) "
+            "and requests their totals and product lists.",
+            status,
+        ),
+        _derived_refresh_sensor(status),
+        refresh_launch_sensor,
+    ]

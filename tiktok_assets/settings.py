@@ -189,6 +189,12 @@ class Settings(BaseSettings):
         default=1.0, ge=0
     )
 
+    @property
+    def automation_running(self) -> bool:
+        """True when `TIKTOK_AUTOMATION_DEFAULT_STATUS=running`: the sensors and schedules that
+        spend credits start RUNNING when the code location loads."""
+        return self.tiktok_automation_default_status == "running"
+
     @model_validator(mode="before")
     @classmethod
     def _blank_is_unset(cls, data: Any) -> Any:

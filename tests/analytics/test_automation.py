@@ -7,7 +7,9 @@ from dagster import AssetKey, AssetMaterialization, DagsterInstance, evaluate_au
 
 from tiktok_assets.analytics import analytics_assets, analytics_automation_sensor
 from tiktok_assets.assets import api_assets
-from tiktok_assets.definitions import defs
+from tiktok_assets.definitions import defs as code_location
+
+defs = code_location()
 
 ANALYTICS = {a.key.to_user_string() for a in analytics_assets}
 

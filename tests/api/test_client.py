@@ -28,7 +28,7 @@ from tiktok_assets.api import (
     track_usage,
 )
 from tiktok_assets.api import client as client_module
-from tiktok_assets.sim import create_app
+from tiktok_assets.sim.app import create_app
 
 ORIGIN = "http://sim.test"
 

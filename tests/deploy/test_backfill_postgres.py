@@ -17,7 +17,7 @@ from tests.deploy.conftest import PostgresDatabases
 from tests.deploy.deployment import Deployment, dagster_home, project_env, running_deployment
 from tests.simserver import RunningSim
 from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
-from tiktok_assets.assets.fetch import API_POOL
+from tiktok_assets.assets.spec import API_POOL
 
 PRODUCTS = 50
 BACKFILL_TIMEOUT_SECONDS = 100

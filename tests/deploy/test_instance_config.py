@@ -18,7 +18,7 @@ from dagster_postgres.utils import pg_url_from_config
 
 from tests.deploy.conftest import PostgresDatabases
 from tests.deploy.deployment import DEPLOY, LOCATION, ROOT, dagster_home
-from tiktok_assets.assets.fetch import API_POOL
+from tiktok_assets.assets.spec import API_POOL
 
 PG_ENV = {
     "DAGSTER_POSTGRES_HOST": "db.example.internal",

@@ -22,8 +22,7 @@ from tests.deploy.deployment import (
 )
 from tests.simserver import RunningSim
 from tiktok_assets.jobs import FAMILIES
-from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
-from tiktok_assets.tracking.ticks import REQUESTS_RUN_TAG
+from tiktok_assets.names import LAUNCHED_BY_TAG, REQUESTS_RUN_TAG
 
 REFRESH_TIMEOUT_SECONDS = 90
 """Within the suite's 120 s a test: a slow hand-off fails with its own message."""

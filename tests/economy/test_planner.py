@@ -11,7 +11,9 @@ import sqlalchemy as sa
 
 from tests.economy.fakes import SHOP, call
 from tiktok_assets.catalog import SOURCES
-from tiktok_assets.economy.cli import plan_command, register_plan
+from tiktok_assets.cli.plan import plan_command
+from tiktok_assets.cli.plan import register as register_plan
+from tiktok_assets.economy.budget import CreditTerms
 from tiktok_assets.economy.journal import SqlRequestJournal
 from tiktok_assets.economy.planner import (
     AssetCost,
@@ -20,6 +22,7 @@ from tiktok_assets.economy.planner import (
     plan_partitions,
     plan_selection,
 )
+from tiktok_assets.settings import get_settings
 
 OTHER = "2222222222222222"
 PAGE_SIZE = 50
@@ -54,7 +57,7 @@ def test_pages_come_from_the_last_known_total_and_hits_are_free(
         (SOURCES["shop_total"], f"{SHOP}|7"),
         (SOURCES["shop_detail"], SHOP),
     ]
-    plan = plan_partitions(engine, items, credit_reserve=100, **LIMITS)
+    plan = plan_partitions(engine, items, CreditTerms(credit_reserve=100, **LIMITS))
     assert plan.rows == (
         AssetCost("shop_products", partitions=3, requests=5, cached=2),
         AssetCost("shop_total", partitions=2, requests=2, cached=1),
@@ -71,7 +74,9 @@ def test_pages_come_from_the_last_known_total_and_hits_are_free(
         "tiktok/planned_cached": "3",
         "tiktok/credits_left": "892",
     }
-    refreshed = plan_partitions(engine, items, credit_reserve=100, force_refresh=True, **LIMITS)
+    refreshed = plan_partitions(
+        engine, items, CreditTerms(credit_reserve=100, **LIMITS), force_refresh=True
+    )
     assert (refreshed.requests, refreshed.cached, refreshed.credits) == (8, 0, 8)
 
 
@@ -126,8 +131,7 @@ def _plan(engine: sa.Engine, instance: dg.DagsterInstance, select: str, partitio
         engine,
         select=select,
         partitions=partitions,
-        credit_reserve=0,
-        **LIMITS,
+        terms=CreditTerms(credit_reserve=0, **LIMITS),
     )
 
 
@@ -188,8 +192,12 @@ def test_plan_command_line(
     monkeypatch.setenv("TIKTOK_MONTHLY_CREDIT_LIMIT", "10")
     monkeypatch.setenv("TIKTOK_API_RATE_PER_MINUTE", "30")
     args = parser.parse_args(["plan", "--select", "group:shops", "--partitions", f"{SHOP}|30"])
-    status, plan = plan_command(args, defs=_definitions(), instance=instance, engine=engine)
+    status, plan = plan_command(
+        args, defs=_definitions(), instance=instance, engine=engine, settings=get_settings()
+    )
     assert (status, plan.credits, plan.credits_left, plan.rate_per_minute) == (0, 1, 6, 30)
     args = parser.parse_args(["plan", "--select", "group:shops", "--force-refresh"])
-    status, plan = plan_command(args, defs=_definitions(), instance=instance, engine=engine)
+    status, plan = plan_command(
+        args, defs=_definitions(), instance=instance, engine=engine, settings=get_settings()
+    )
     assert (status, plan.credits) == (1, 20)  # 2 + 8 + 10 requests do not fit in 7

@@ -18,6 +18,7 @@ from tiktok_assets.api import endpoints as ep
 from tiktok_assets.assets import product_history, product_total, shop_products
 from tiktok_assets.catalog import SOURCES
 from tiktok_assets.economy import CreditBudgetResource
+from tiktok_assets.economy.budget import CreditTerms
 from tiktok_assets.economy.planner import plan_partitions
 from tiktok_assets.warehouse import Warehouse
 from tiktok_assets.warehouse.tables import api_calls, source_reconciliation
@@ -265,20 +266,20 @@ def test_the_plan_counts_derived_partitions_and_samples(
     _fetch_lists(sim, instance, res, shop)
     monkeypatch.setenv("TIKTOK_TODAY", TODAY.isoformat())
     sim.configure(today=TODAY)
-    ahead = plan_partitions(engine, [*lists, *totals], credit_reserve=0, **limits)
+    ahead = plan_partitions(engine, [*lists, *totals], CreditTerms(**limits))
     (total_row,) = [r for r in ahead.rows if r.asset == "product_total"]
     assert (total_row.derived, total_row.samples, total_row.credits) == (45, 3, 3)
-    without_lists = plan_partitions(engine, totals, credit_reserve=0, **limits)
+    without_lists = plan_partitions(engine, totals, CreditTerms(**limits))
     assert (without_lists.derived, without_lists.credits) == (0, 48)
 
     _fetch_lists(sim, instance, res, shop)
-    plan = plan_partitions(engine, totals, credit_reserve=0, **limits)
+    plan = plan_partitions(engine, totals, CreditTerms(**limits))
     before = _credits(sim)
     assert run(
         [product_total], instance, res, key_range=(f"{products[0]}|1", f"{products[-1]}|90")
     ).success
     assert (plan.derived, plan.samples, plan.credits) == (45, 3, _credits(sim) - before)
-    unplanned = plan_partitions(engine, totals, credit_reserve=0, reconcile_sample=None, **limits)
+    unplanned = plan_partitions(engine, totals, CreditTerms(**limits, reconcile_sample=None))
     assert unplanned.derived == 0
 
 

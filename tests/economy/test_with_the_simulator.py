@@ -14,8 +14,9 @@ from tests.assets.support import resources, run, table
 from tests.conftest import TODAY
 from tiktok_assets.assets.products import product_total as product_total_asset
 from tiktok_assets.assets.shops import shop_products as shop_products_asset
-from tiktok_assets.definitions import defs
+from tiktok_assets.definitions import defs as code_location
 from tiktok_assets.economy import plan_selection
+from tiktok_assets.economy.budget import CreditTerms
 from tiktok_assets.warehouse import Warehouse
 
 
@@ -84,15 +85,12 @@ def test_the_plan_equals_what_materializing_spends(
     engine = Warehouse(url=warehouse_url).engine
 
     plan = plan_selection(
-        defs,
+        code_location(),
         instance,
         engine,
         select="key:shop_products or key:product_total",
         partitions=None,
-        page_size=10,
-        rate_per_minute=0,
-        monthly_credit_limit=20_000,
-        credit_reserve=0,
+        terms=CreditTerms(page_size=10, rate_per_minute=0, monthly_credit_limit=20_000),
     )
     before = sim.ledger()
     assert run([shop_products_asset], instance, res, key_range=shop_range).success

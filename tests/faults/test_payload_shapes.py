@@ -19,7 +19,7 @@ from tests.faults.support import (
     rows,
 )
 from tiktok_assets.assets import creator_total, shop_detail
-from tiktok_assets.assets.fetch import FORCE_REFRESH_TAG
+from tiktok_assets.names import FORCE_REFRESH_TAG
 from tiktok_assets.sim.app import EXTRA_FIELDS
 
 OPTIONAL = {"shop_detail": ("logo", "rating", "country"), "creator_total": ("followers",)}

@@ -39,7 +39,7 @@ BATCH = 4
 @pytest.fixture
 def creators(sim, instance, monkeypatch) -> list[str]:
     """Three creators (12 partitions, 3 write batches) added to the instance."""
-    monkeypatch.setattr(fetch_module, "WRITE_BATCH_PARTITIONS", BATCH)
+    monkeypatch.setenv("TIKTOK_WRITE_BATCH_PARTITIONS", str(BATCH))
     ids = sim.world.creator_ids()[:3]
     instance.add_dynamic_partitions("creator_ids", ids)
     return ids
@@ -64,16 +64,16 @@ def test_the_next_batch_is_fetched_while_one_is_written(
     key_range = _range(creators)
     reference = clean_run(sim, instance, reference_url, [creator_total], key_range=key_range)
 
-    store_batch, seen_while_storing = fetch_module._store_batch, []
+    write_batch, seen_while_storing = fetch_module.FetchRun.write, []
 
     def store_once_the_next_batch_is_requested(*args: Any) -> None:
         if not seen_while_storing:
             # Storing the first batch waits until the second batch's requests arrived:
             # without the overlap, they would never come and this would time out.
             seen_while_storing.append(_wait_for_requests(sim, 2 * BATCH))
-        store_batch(*args)
+        write_batch(*args)
 
-    monkeypatch.setattr(fetch_module, "_store_batch", store_once_the_next_batch_is_requested)
+    monkeypatch.setattr(fetch_module.FetchRun, "write", store_once_the_next_batch_is_requested)
     result = run([creator_total], instance, resources(sim, warehouse_url), key_range=key_range)
 
     assert result.success, failure_message(result)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tiktok_assets.refresh.pacing import day_share, days_left
+from tiktok_assets.economy.pacing import day_share, days_left
 
 
 def test_the_first_day_of_a_30_day_month_gets_a_thirtieth() -> None:

@@ -13,11 +13,11 @@ from dagster import DagsterInstance
 
 from tests.refresh.conftest import make_defs, resources_for
 from tests.simserver import RunningSim
-from tiktok_assets.refresh.cli import refresh_command
-from tiktok_assets.refresh.pacing import day_share
-from tiktok_assets.refresh.plan import DEFERRED_ROUTES_TAG, PLAN_TAG
-from tiktok_assets.tracking.batches import Pricing
-from tiktok_assets.tracking.settings import settings_from_env
+from tiktok_assets.cli.refresh import refresh_command
+from tiktok_assets.economy.pacing import day_share
+from tiktok_assets.economy.pricing import Pricing
+from tiktok_assets.names import DEFERRED_ROUTES_TAG, PLAN_TAG
+from tiktok_assets.refresh.settings import refresh_settings
 from tiktok_assets.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +32,7 @@ def refresh(res: dict[str, Any], instance: DagsterInstance, *, dry_run: bool = F
     lines: list[str] = []
     pricing = Pricing.from_resources(res["warehouse"], res["api"], res["credit_budget"])
     status = refresh_command(
-        make_defs(res), instance, pricing, settings_from_env(), dry_run=dry_run, out=lines.append
+        make_defs(res), instance, pricing, refresh_settings(), dry_run=dry_run, out=lines.append
     )
     return status, lines
 

@@ -12,13 +12,14 @@ from dagster._core.test_utils import create_run_for_test
 
 from tests.refresh.conftest import make_defs, resources_for
 from tests.simserver import RunningSim
-from tests.tracking.support import family_of, keys_of, launch, tick
+from tests.tracking.support import family_of, keys_of, launch, schedule_named, sensor_named, tick
 from tests.tracking.support import scheduled as refresh
-from tiktok_assets.refresh.plan import DEFERRED_ROUTES_TAG, PLAN_TAG, POLICY_TAG
-from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
-from tiktok_assets.sensors import derived_refresh_sensor
-from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
+from tiktok_assets.names import DEFERRED_ROUTES_TAG, LAUNCHED_BY_TAG, PLAN_TAG, POLICY_TAG
 from tiktok_assets.warehouse import Warehouse
+
+daily_refresh_schedule = schedule_named("daily_refresh_schedule")
+weekly_refresh_schedule = schedule_named("weekly_refresh_schedule")
+derived_refresh_sensor = sensor_named("derived_refresh_sensor")
 
 pytestmark = pytest.mark.e2e
 
@@ -81,6 +82,7 @@ def test_uniform_brings_the_weekly_cadence_back(
     wh_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+
     monkeypatch.setenv("TIKTOK_REFRESH_POLICY", "uniform")
     res = resources_for(living, wh_url)
     requests = refresh(weekly_refresh_schedule, instance, make_defs(res), res).run_requests

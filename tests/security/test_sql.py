@@ -23,6 +23,7 @@ from tiktok_assets.economy import (
     known_totals,
     plan_partitions,
 )
+from tiktok_assets.economy.budget import CreditTerms
 from tiktok_assets.warehouse import Warehouse
 from tiktok_assets.warehouse.tables import api_calls, shop_detail
 
@@ -162,10 +163,7 @@ def test_a_quoted_id_is_refused_by_validation(value: str, warehouse_url: str) ->
     plan = plan_partitions(
         engine,
         [(SOURCES["shop_total"], f"{value}|30")],
-        page_size=50,
-        rate_per_minute=0,
-        monthly_credit_limit=100,
-        credit_reserve=0,
+        CreditTerms(page_size=50, rate_per_minute=0, monthly_credit_limit=100),
     )
     assert (plan.partitions, plan.requests) == (1, 0)  # planned as refused: nothing to send
 

@@ -9,7 +9,8 @@ import httpx
 from starlette.applications import Starlette
 
 from tests.conftest import KEY, TODAY
-from tiktok_assets.sim import SimConfig, World, create_app
+from tiktok_assets.sim import SimConfig, World
+from tiktok_assets.sim.app import create_app
 
 API = "/api/v1/tiktok-shop"
 

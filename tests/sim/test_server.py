@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from tiktok_assets.sim.server import add_sim_arguments, config_from_args
+from tiktok_assets.sim.flags import add_sim_arguments, config_from_args
 
 
 def _parse(*argv: str) -> argparse.Namespace:

@@ -14,9 +14,10 @@ from tests.assets.support import resources as asset_resources
 from tests.simserver import RunningSim
 from tiktok_assets.assets import api_assets
 from tiktok_assets.jobs import tracking_jobs
-from tiktok_assets.refresh.requests import refresh_requests, refresh_requests_job
+from tiktok_assets.refresh.handoff import refresh_requests, refresh_requests_job
 from tiktok_assets.schedules import tracking_schedules
 from tiktok_assets.sensors import tracking_sensors
+from tiktok_assets.settings import get_settings
 from tiktok_assets.warehouse.engine import dispose_all
 
 BIG_BUDGET = 10_000_000
@@ -49,8 +50,8 @@ def make_defs(res: dict[str, Any]) -> Definitions:
     return Definitions(
         assets=[*api_assets, refresh_requests],
         jobs=[*tracking_jobs, refresh_requests_job],
-        sensors=tracking_sensors,
-        schedules=tracking_schedules,
+        sensors=tracking_sensors(get_settings()),
+        schedules=tracking_schedules(get_settings()),
         resources=res,
     )
 

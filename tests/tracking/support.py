@@ -27,10 +27,21 @@ from dagster._core.instance.types import CachingDynamicPartitionsLoader
 
 from tiktok_assets import clock
 from tiktok_assets.jobs import FAMILIES, JobFamily
-from tiktok_assets.refresh.requests import REFRESH_REQUESTS
-from tiktok_assets.sensors import refresh_launch_sensor
-from tiktok_assets.tracking.batches import RANGE_END_TAG, RANGE_START_TAG
+from tiktok_assets.names import RANGE_END_TAG, RANGE_START_TAG, REFRESH_REQUESTS
+from tiktok_assets.schedules import tracking_schedules
+from tiktok_assets.sensors import refresh_launch_sensor, tracking_sensors
+from tiktok_assets.settings import get_settings
 from tiktok_assets.warehouse import Warehouse
+
+
+def sensor_named(name: str) -> SensorDefinition:
+    """The code location's sensor `name`, as the environment configures it."""
+    return next(s for s in tracking_sensors(get_settings()) if s.name == name)
+
+
+def schedule_named(name: str) -> ScheduleDefinition:
+    """The code location's schedule `name`, as the environment configures it."""
+    return next(s for s in tracking_schedules(get_settings()) if s.name == name)
 
 
 def tick(

@@ -13,24 +13,22 @@ from tests.tracking.support import keys_of
 from tiktok_assets.assets import shop_products
 from tiktok_assets.economy import CostPlan, plan_partitions
 from tiktok_assets.economy.planner import AssetCost
+from tiktok_assets.economy.pricing import Pricing
 from tiktok_assets.jobs import FAMILIES
-from tiktok_assets.tracking.batches import (
-    BATCH_TAG,
-    LAUNCHED_BY_TAG,
-    RANGE_END_TAG,
-    RANGE_START_TAG,
+from tiktok_assets.names import BATCH_TAG, LAUNCHED_BY_TAG, RANGE_END_TAG, RANGE_START_TAG
+from tiktok_assets.refresh.runs import (
     Batch,
     PricedBatch,
-    Pricing,
     cadence_batches,
     chunk_size,
     family_batches,
     first_fetch_batches,
     fit_budget,
     period_groups,
+    price_batches,
     run_requests,
 )
-from tiktok_assets.tracking.settings import Cadence
+from tiktok_assets.refresh.settings import Cadence
 
 PRODUCT_PERIOD = FAMILIES["product_period_job"]
 VIDEO_PERIOD = FAMILIES["video_period_job"]
@@ -151,16 +149,9 @@ def test_one_planner_call_prices_each_batch_like_its_own_call(sim, warehouse_url
     batches = family_batches(
         FAMILIES["shop_period_job"], shops, periods=(1, 7, 30, 90), chunk_ids=1, max_runs=99
     ) + family_batches(FAMILIES["shop_detail_job"], shops, chunk_ids=2, max_runs=99)
-    priced = pricing.price(batches)
+    priced = price_batches(pricing, batches)
     for p in priced:
-        alone = plan_partitions(
-            pricing.engine,
-            p.batch.items(),
-            page_size=pricing.page_size,
-            rate_per_minute=pricing.rate_per_minute,
-            monthly_credit_limit=pricing.monthly_credit_limit,
-            credit_reserve=pricing.credit_reserve,
-        )
+        alone = plan_partitions(pricing.engine, p.batch.items(), pricing.terms)
         assert p.plan == alone
     first = priced[0].plan
     assert first.cached >= 1 and first.credits < first.requests

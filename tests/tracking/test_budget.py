@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_assets.tracking.budget import (
+from tiktok_assets.refresh.projection import (
     monthly_cost_of_a_listed_product,
     monthly_requests_per_id,
     projection,
 )
-from tiktok_assets.tracking.settings import HistoryCadence, TrackingSettings
+from tiktok_assets.refresh.settings import HistoryCadence, RefreshSettings
 
-CADENCES = TrackingSettings().cadences
+CADENCES = RefreshSettings().cadences
 
 
 @pytest.mark.parametrize(

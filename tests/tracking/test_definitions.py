@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
-from tiktok_assets import schedules, sensors
-from tiktok_assets.definitions import defs
+from tiktok_assets.definitions import defs as code_location
 from tiktok_assets.jobs import FAMILIES
 
 
 def test_jobs_one_per_partitions_definition() -> None:
-    repo = defs.get_repository_def()
+    repo = code_location().get_repository_def()
     expected = {
         "shop_detail_job": ["shop_detail"],
         "shop_period_job": ["shop_total", "shop_products"],
@@ -31,7 +30,7 @@ def test_jobs_one_per_partitions_definition() -> None:
 
 
 def test_sensors_and_schedules_are_registered_and_stopped_by_default() -> None:
-    repo = defs.get_repository_def()
+    repo = code_location().get_repository_def()
     # Two sensors ship RUNNING, spending nothing of their own: analytics_automation_sensor
     # targets the analytics assets only (tests/analytics/test_automation.py), and
     # refresh_launch_sensor launches what a started schedule recorded (below).
@@ -60,7 +59,7 @@ def test_sensors_and_schedules_are_registered_and_stopped_by_default() -> None:
 
 
 def test_the_schedules_record_their_runs_for_the_launch_sensor_which_runs_by_default() -> None:
-    repo = defs.get_repository_def()
+    repo = code_location().get_repository_def()
     for schedule in repo.schedule_defs:
         assert schedule.job_name == "refresh_requests_job"
     job = repo.get_job("refresh_requests_job")
@@ -76,5 +75,6 @@ def test_the_schedules_record_their_runs_for_the_launch_sensor_which_runs_by_def
 
 def test_the_environment_can_start_everything_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIKTOK_AUTOMATION_DEFAULT_STATUS", "running")
-    assert sensors._default_status() == DefaultSensorStatus.RUNNING
-    assert schedules._default_status() == DefaultScheduleStatus.RUNNING
+    repo = code_location().get_repository_def()
+    assert all(s.default_status == DefaultSensorStatus.RUNNING for s in repo.sensor_defs)
+    assert all(s.default_status == DefaultScheduleStatus.RUNNING for s in repo.schedule_defs)

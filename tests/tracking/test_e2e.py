@@ -12,15 +12,14 @@ import pytest
 from dagster import DagsterInstance, Definitions
 
 from tests.simserver import RunningSim
-from tests.tracking.support import apply, launch, tick
-from tiktok_assets.sensors import (
-    creator_discovery_sensor,
-    product_discovery_sensor,
-    tracked_ids_sensor,
-)
+from tests.tracking.support import apply, launch, sensor_named, tick
 from tiktok_assets.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
+
+tracked_ids_sensor = sensor_named("tracked_ids_sensor")
+product_discovery_sensor = sensor_named("product_discovery_sensor")
+creator_discovery_sensor = sensor_named("creator_discovery_sensor")
 
 TOP_N = 2
 VIDEOS = 3

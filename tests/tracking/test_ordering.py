@@ -11,11 +11,19 @@ from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunRequest
 from dagster._core.test_utils import create_run_for_test
 
 from tests.conftest import TODAY
-from tests.tracking.support import family_of, keys_of, scheduled, tick
-from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
-from tiktok_assets.sensors import derived_refresh_sensor
-from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG
-from tiktok_assets.tracking.ticks import DAY_TAG
+from tests.tracking.support import (
+    family_of,
+    keys_of,
+    schedule_named,
+    scheduled,
+    sensor_named,
+    tick,
+)
+from tiktok_assets.names import DAY_TAG, LAUNCHED_BY_TAG
+
+daily_refresh_schedule = schedule_named("daily_refresh_schedule")
+weekly_refresh_schedule = schedule_named("weekly_refresh_schedule")
+derived_refresh_sensor = sensor_named("derived_refresh_sensor")
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +96,7 @@ def test_nothing_scheduled_today_launches_nothing(
 def test_the_weekly_refresh_fetches_seven_days_of_series_and_the_daily_none(
     instance: DagsterInstance, defs: Definitions, res: dict
 ) -> None:
+
     instance.add_dynamic_partitions("product_ids", ["21", "22"])
     weekly = scheduled(weekly_refresh_schedule, instance, defs, res).run_requests
     by_assets = {

@@ -18,12 +18,13 @@ from dagster import (
 
 from tests.conftest import TODAY
 from tests.simserver import RunningSim
-from tests.tracking.support import launch, scheduled, tick
+from tests.tracking.support import launch, schedule_named, scheduled, tick
 from tiktok_assets.jobs import FAMILIES
-from tiktok_assets.refresh.requests import REFRESH_REQUESTS
-from tiktok_assets.schedules import daily_refresh_schedule
+from tiktok_assets.names import REFRESH_REQUESTS, REQUESTS_RUN_TAG
+from tiktok_assets.refresh.handoff import request_as_json, request_from_json
 from tiktok_assets.sensors import refresh_launch_sensor
-from tiktok_assets.tracking.ticks import REQUESTS_RUN_TAG, request_as_json, request_from_json
+
+daily_refresh_schedule = schedule_named("daily_refresh_schedule")
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +118,7 @@ def test_a_request_survives_its_recording() -> None:
 def test_an_unreadable_recording_is_named_and_skipped(
     instance: DagsterInstance, defs: Definitions, res: dict, capfd: pytest.CaptureFixture
 ) -> None:
+
     instance.report_runless_asset_event(
         AssetMaterialization(
             REFRESH_REQUESTS,

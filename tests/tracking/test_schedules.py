@@ -14,12 +14,13 @@ from dagster._core.instance.types import CachingDynamicPartitionsLoader
 
 from tests.simserver import RunningSim
 from tests.tracking.conftest import make_defs, make_resources
-from tests.tracking.support import family_of, keys_of, launch, scheduled
+from tests.tracking.support import family_of, keys_of, launch, schedule_named, scheduled
 from tiktok_assets.jobs import FAMILIES
-from tiktok_assets.schedules import daily_refresh_schedule, weekly_refresh_schedule
-from tiktok_assets.tracking.batches import BATCH_TAG, LAUNCHED_BY_TAG
-from tiktok_assets.tracking.ticks import REQUESTS_RUN_TAG
+from tiktok_assets.names import BATCH_TAG, LAUNCHED_BY_TAG, REQUESTS_RUN_TAG
 from tiktok_assets.warehouse import Warehouse
+
+daily_refresh_schedule = schedule_named("daily_refresh_schedule")
+weekly_refresh_schedule = schedule_named("weekly_refresh_schedule")
 
 PRODUCTS = 25_000
 

@@ -19,18 +19,16 @@ from dagster import (
 
 from tests.simserver import RunningSim
 from tests.tracking.conftest import make_defs, make_resources
-from tests.tracking.support import apply, keys_of, land_list, tick
+from tests.tracking.support import apply, keys_of, land_list, sensor_named, tick
 from tiktok_assets.assets import shop_products, video_detail
-from tiktok_assets.economy.planner import TAG_CREDITS
-from tiktok_assets.sensors import (
-    creator_discovery_sensor,
-    product_discovery_sensor,
-    tracked_ids_sensor,
-)
-from tiktok_assets.tracking.batches import LAUNCHED_BY_TAG, RANGE_END_TAG, RANGE_START_TAG
+from tiktok_assets.names import LAUNCHED_BY_TAG, MALFORMED_IDS_KEY, RANGE_END_TAG, RANGE_START_TAG
+from tiktok_assets.names import PLANNED_CREDITS_TAG as TAG_CREDITS
 from tiktok_assets.tracking.seeds import InvalidIds
-from tiktok_assets.tracking.ticks import MALFORMED_METADATA_KEY
 from tiktok_assets.warehouse import Warehouse
+
+tracked_ids_sensor = sensor_named("tracked_ids_sensor")
+product_discovery_sensor = sensor_named("product_discovery_sensor")
+creator_discovery_sensor = sensor_named("creator_discovery_sensor")
 
 ALL_PERIODS = (1, 7, 30, 90)
 
@@ -205,7 +203,7 @@ def test_a_malformed_id_from_the_api_is_skipped_and_reported(
     (report,) = [e for e in data.asset_events if isinstance(e, AssetObservation)]
     assert report.asset_key.to_user_string() == "shop_products"
     assert report.partition == "77|30"
-    assert report.metadata[MALFORMED_METADATA_KEY].value == ["'30x2'", "'-3003'", "'３００４'"]
+    assert report.metadata[MALFORMED_IDS_KEY].value == ["'30x2'", "'-3003'", "'３００４'"]
     assert "3 malformed id(s) skipped: '30x2' (shop_products 77|30)" in capfd.readouterr().err
 
     land_list(instance, wh_url, "shop_products", "77", 7, [("bad", 1.0)], day=today)

@@ -6,12 +6,10 @@ import re
 
 import pytest
 
-from tiktok_assets.tracking.settings import (
-    automation_running_by_default,
-    settings_from_env,
-    ticks_per_month,
-    tracked_file,
-)
+from tiktok_assets.refresh.settings import refresh_settings, ticks_per_month
+from tiktok_assets.settings import get_settings
+from tiktok_assets.tracking.seeds import tracked_file
+from tiktok_assets.tracking.settings import discovery_settings
 from tiktok_assets.warehouse.resource import project_root
 
 ENV = [
@@ -38,15 +36,15 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_defaults() -> None:
-    s = settings_from_env()
-    assert (s.max_new_ids_per_tick, s.top_n, s.budget_share) == (500, 20, 1.0)
+    d, s = discovery_settings(), refresh_settings()
+    assert (d.max_new_ids_per_tick, d.top_n, d.budget_share) == (500, 20, 1.0)
     assert (s.chunk_ids, s.max_runs_per_job) == (1000, 12)
     daily, weekly = s.cadence("daily"), s.cadence("weekly")
     assert (daily.cron, daily.periods, daily.details) == ("0 6 * * *", (1, 7), True)
     assert (weekly.cron, weekly.periods, weekly.details) == ("0 7 * * 1", (30, 90), False)
     assert daily.schedule_name == "daily_refresh_schedule"
     assert tracked_file() == project_root() / "tracked.yaml"
-    assert automation_running_by_default() is False
+    assert get_settings().automation_running is False
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
@@ -59,15 +57,15 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Non
     monkeypatch.setenv("TIKTOK_DAILY_CRON", "30 2 * * *")
     monkeypatch.setenv("TIKTOK_TRACKED_FILE", str(tmp_path / "ids.yaml"))
     monkeypatch.setenv("TIKTOK_AUTOMATION_DEFAULT_STATUS", "Running")
-    s = settings_from_env()
-    assert (s.max_new_ids_per_tick, s.top_n, s.chunk_ids) == (50, 3, 2000)
+    d, s = discovery_settings(), refresh_settings()
+    assert (d.max_new_ids_per_tick, d.top_n, s.chunk_ids) == (50, 3, 2000)
     assert s.cadence("daily").periods == (1,)
     assert s.cadence("daily").cron == "30 2 * * *"
     assert not s.cadence("daily").details
     assert s.cadence("weekly").periods == (7, 30, 90)
     assert s.cadence("weekly").details
     assert tracked_file() == tmp_path / "ids.yaml"
-    assert automation_running_by_default() is True
+    assert get_settings().automation_running is True
 
 
 @pytest.mark.parametrize(
@@ -107,7 +105,8 @@ def test_invalid_values_name_the_variable(
 ) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=re.escape(message)):
-        settings_from_env()
+        discovery_settings()
+        refresh_settings()
 
 
 def test_default_status_rejects_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,7 +114,7 @@ def test_default_status_rejects_other_words(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(
         ValueError, match="TIKTOK_AUTOMATION_DEFAULT_STATUS='on': must be 'running' or 'stopped'"
     ):
-        automation_running_by_default()
+        get_settings().automation_running  # noqa: B018
 
 
 @pytest.mark.parametrize(

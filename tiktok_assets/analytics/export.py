@@ -1,5 +1,5 @@
-"""`tiktok-assets export TABLE --format csv|parquet --out PATH [--since DATE] [--period N]`:
-write any warehouse or analytics table to a file (pandas; pyarrow for Parquet).
+"""Any warehouse or analytics table to a file (pandas; pyarrow for Parquet): what
+`tiktok-assets export TABLE --format csv|parquet --out PATH [--since DATE] [--period N]` does.
 
 `--since` keeps rows dated on or after DATE (the table's `snapshot_date`, else `date`,
 `call_date` or `fired_on`); `--period` keeps one period. JSON columns (`raw`, `body`,
@@ -9,10 +9,8 @@ exits 2 with a message; reads `TIKTOK_WAREHOUSE_URL` (default: the project's SQL
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +24,6 @@ DATE_COLUMNS = ("snapshot_date", "date", "call_date", "fired_on")
 
 class ExportError(ValueError):
     """A request the export cannot honour (exit status 2)."""
-
-
-def register_export(commands: argparse._SubParsersAction) -> None:
-    """Add the `export` sub-command to the project's command line."""
-    parser = commands.add_parser(
-        "export",
-        help="write a warehouse or analytics table to CSV or Parquet",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("table", help=f"one of: {', '.join(sorted(t.metadata.tables))}")
-    parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
-    parser.add_argument("--out", required=True, type=Path, help="the file to write")
-    parser.add_argument("--since", help="keep rows dated on or after this ISO date")
-    parser.add_argument("--period", help="keep rows of this period (days)")
-    parser.set_defaults(run=_run_export)
 
 
 def build_query(name: str, since: str | None, period: str | None) -> sa.Select:
@@ -101,19 +83,3 @@ def export_table(
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
-
-
-def _run_export(args: argparse.Namespace) -> int:
-    from tiktok_assets.warehouse.resource import Warehouse, warehouse_url
-
-    try:
-        build_query(args.table, args.since, args.period)  # refuse before opening anything
-        warehouse = Warehouse(url=warehouse_url())
-        count = export_table(
-            warehouse.engine, args.table, args.fmt, args.out, since=args.since, period=args.period
-        )
-    except ExportError as exc:
-        print(f"tiktok-assets export: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {count} rows of {args.table} to {args.out}")
-    return 0

@@ -7,85 +7,53 @@ economy and SQLAlchemy) is imported when a run starts, so that loading the code 
 paid by every CLI call, run worker and step worker — stays light.
 """
 
-import dataclasses
-import datetime as dt
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
     BetaWarning,
-    Config,
     SpecificPartitionsPartitionMapping,
     TableColumn,
     TableSchema,
     asset,
 )
-from pydantic import Field
 
 from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets.assets.spec import API_POOL, Check, FetchConfig, Shaper, sources_check_name
 from tiktok_assets.catalog import SOURCES_OF, AssetSource
-from tiktok_assets.checks import CheckOutcome
 from tiktok_assets.economy.resource import CreditBudgetResource
-from tiktok_assets.settings import get_settings
+from tiktok_assets.settings import Settings
 from tiktok_assets.warehouse import Warehouse
 from tiktok_assets.warehouse.columns import COLUMNS
 
-if TYPE_CHECKING:
-    import pandas as pd
 
-    from tiktok_assets.assets.fetch import Fetched
-
-API_POOL = "tiktok_api"
-FORCE_REFRESH_TAG = "tiktok/force_refresh"
-
-
-def backfill_policy() -> BackfillPolicy:
+def backfill_policy(settings: Settings) -> BackfillPolicy:
     """One run per contiguous range of partitions, unless TIKTOK_MAX_PARTITIONS_PER_RUN caps it.
 
     A single-run policy is also what lets `dagster asset materialize --partition-range`
     run a range from the command line.
     """
-    cap = get_settings().tiktok_max_partitions_per_run
+    cap = settings.tiktok_max_partitions_per_run
     return BackfillPolicy.multi_run(cap) if cap else BackfillPolicy.single_run()
 
 
-class FetchConfig(Config):
-    """Run configuration of the API assets."""
-
-    force_refresh: bool = Field(
-        default=False,
-        description="Bypass the request journal: pay again for answers already fetched today.",
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class Shaped:
-    """What a partition's answer becomes: rows, plus facts the checks need."""
-
-    rows: list[dict[str, Any]]
-    list_total: int | None = None
-
-
-Shaper = Callable[["Fetched", dt.date, dt.datetime], Shaped]
-Checker = Callable[["pd.DataFrame", list[tuple["Fetched", Shaped]]], CheckOutcome]
-
-
-@dataclasses.dataclass(frozen=True)
-class Check:
-    """A data-quality rule attached to an asset."""
-
-    name: str
-    description: str
-    rule: Checker
-    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+def with_backfill_policy(
+    assets: Sequence[AssetsDefinition], settings: Settings
+) -> list[AssetsDefinition]:
+    """The API assets with the backfill policy `settings` give (the definitions' default is a
+    single run per range)."""
+    policy = backfill_policy(settings)
+    if policy == BackfillPolicy.single_run():
+        return list(assets)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BetaWarning)
+        return [a.with_attributes(backfill_policy=policy) for a in assets]
 
 
 def _column_schema(table: str) -> TableSchema:
@@ -93,10 +61,6 @@ def _column_schema(table: str) -> TableSchema:
     return TableSchema(
         columns=[TableColumn(name, kind, description=None) for name, kind in COLUMNS[table]]
     )
-
-
-def sources_check_name(asset: str) -> str:
-    return f"{asset}_sources_agree"
 
 
 def fetch_asset(
@@ -134,7 +98,7 @@ def fetch_asset(
             description=description,
             group_name=source.group,
             partitions_def=source.partitions_def,
-            backfill_policy=backfill_policy(),
+            backfill_policy=BackfillPolicy.single_run(),
             pool=API_POOL,
             kinds={"api", "python", "sql"},
             deps=deps,

@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from dagster import (
@@ -31,17 +31,7 @@ from tiktok_assets.api import errors, models
 from tiktok_assets.api.client import AsyncTikTokShopClient, Usage, track_usage
 from tiktok_assets.api.endpoints import build_request
 from tiktok_assets.api.resource import TikTokShopAPI
-from tiktok_assets.assets.factory import (
-    API_POOL,
-    FORCE_REFRESH_TAG,
-    Check,
-    Checker,
-    FetchConfig,
-    Shaped,
-    Shaper,
-    backfill_policy,
-    sources_check_name,
-)
+from tiktok_assets.assets.spec import Check, FetchConfig, Shaped, Shaper, sources_check_name
 from tiktok_assets.catalog import AssetSource
 from tiktok_assets.checks import CheckOutcome, combine
 from tiktok_assets.economy import (
@@ -64,32 +54,22 @@ from tiktok_assets.economy.reconcile import (
 )
 from tiktok_assets.economy.resolve import resolve
 from tiktok_assets.economy.sources import API, SOURCES_OF, Day, Derivation, Resolution
+from tiktok_assets.names import (
+    CACHE_HITS_KEY,
+    CREDITS_KEY,
+    DEFERRED_ROUTES_TAG,
+    FORCE_REFRESH_TAG,
+    PLAN_TAG,
+    REQUESTS_KEY,
+    SNAPSHOT_DATE_KEY,
+    SOURCE_CALL_ID_KEY,
+    SOURCE_KEY,
+)
 from tiktok_assets.partitions import split_key
+from tiktok_assets.refresh.plan import planned_keys
 from tiktok_assets.settings import get_settings
 from tiktok_assets.warehouse import Warehouse, safe_url
 from tiktok_assets.warehouse.tables import metadata
-
-__all__ = [
-    "API_POOL",
-    "FORCE_REFRESH_TAG",
-    "Check",
-    "Checker",
-    "FetchConfig",
-    "FetchRun",
-    "Fetched",
-    "Shaped",
-    "Shaper",
-    "backfill_policy",
-    "run_fetch",
-    "sources_check_name",
-]
-
-if TYPE_CHECKING:
-    pass
-
-WRITE_BATCH_PARTITIONS = get_settings().tiktok_write_batch_partitions
-"""Partitions fetched, then written in one transaction and reported, at a time in a run."""
-
 
 STOPS_THE_RUN: tuple[type[Exception], ...] = (
     errors.CreditLimitReached,
@@ -219,64 +199,6 @@ def _provenance(table: sa.Table, f: Fetched, rows: list[dict[str, Any]]) -> None
         row["source_call_id"] = call_id
 
 
-def _store_batch(run: "FetchRun", results: list[Fetched]) -> None:
-    """Write one batch's answers in one transaction, then report each written partition.
-
-    A row's `fetched_at` is the time of the answer behind it (a journal hit's or a source's
-    original answer), and its `snapshot_date` that answer's day.
-    """
-    tally, source = run.tally, run.source
-    good = [f for f in results if f.error is None]
-    tally.failed.extend(f for f in results if f.error is not None)
-    tally.credits += sum(f.usage.credits for f in results)
-    tally.cache_hits += sum(f.usage.cache_hits for f in results)
-    now = clock.now()
-    table = metadata.tables[source.table]
-    shaped = []
-    for f in good:
-        at = f.answer.called_at if f.answer is not None else now
-        day = f.answer.call_date if f.answer is not None else now.date()
-        s = run.shape(f, day, at)
-        _provenance(table, f, s.rows)
-        shaped.append((f, s, day))
-    try:
-        with run.engine.begin() as conn:
-            _write(conn, run.warehouse, table, [s for _, s, _ in shaped])
-    except sa.exc.SQLAlchemyError as exc:
-        raise Failure(
-            f"{source.asset}: writing {len(shaped)} partition(s) to "
-            f"{safe_url(run.warehouse.url)} failed ({type(exc).__name__}: "
-            f"{_first_line(exc)[:200]}); that transaction was rolled back ({tally.written} "
-            "partition(s) of earlier batches were written). The answers are in the request "
-            "journal when it shares the database, so a re-run costs no credits for them.",
-        ) from None
-    tally.written += len(shaped)
-    for f, s, day in shaped:
-        tally.sources[f.source] = tally.sources.get(f.source, 0) + 1
-        metadata_ = {
-            "dagster/row_count": len(s.rows),
-            "snapshot_date": day.isoformat(),
-            "tiktok/credits": f.usage.credits,
-            "tiktok/requests": f.usage.requests,
-            "tiktok/cache_hits": f.usage.cache_hits,
-        }
-        if run.derivable:
-            metadata_["tiktok/source"] = f.source
-            if f.answer is not None:
-                metadata_["tiktok/source_call_id"] = f.answer.call_id
-        run.context.log_event(
-            AssetMaterialization(
-                asset_key=run.context.asset_key, partition=f.key, metadata=metadata_
-            )
-        )
-    import pandas as pd  # only when a run stores: loading the code location stays light
-
-    frame = pd.DataFrame([row for _, s, _ in shaped for row in s.rows])
-    pairs = [(f, s) for f, s, _ in shaped]
-    for check in run.checks:
-        tally.outcomes.setdefault(check.name, []).append(check.rule(frame, pairs))
-
-
 def _derived(derivation: Derivation, record: type[models.Record]) -> Fetched:
     """A partition answered by a source: its value as the API would have answered it."""
     if record is models.ProductDay:
@@ -312,9 +234,10 @@ def _compare(derivation: Derivation, fetched: Fetched) -> Comparison | None:
 
 @dataclasses.dataclass
 class FetchRun:
-    """One run of one API asset over its partitions: the steps are methods, in order —
-    `open` (economy and plan), `resolve` (where each number comes from), `verify` (pay the
-    samples, trust or distrust each source), `fetch_and_store` (batches), `report`."""
+    """One run of one API asset over its partitions, in five named steps, in order:
+    `plan` (which partitions), `resolve` (where each number comes from, what is paid, the
+    budget's check), `fetch` (samples, derived, paid; batch after batch), `write` (each batch in
+    one transaction, then its materializations) and `report` (checks, log, failure)."""
 
     context: AssetExecutionContext
     api: TikTokShopAPI
@@ -323,8 +246,8 @@ class FetchRun:
     source: AssetSource
     shape: Shaper
     checks: Sequence[Check]
-    keys: list[str]
     force: bool
+    keys: list[str] = dataclasses.field(default_factory=list)
     tally: _RunTally = dataclasses.field(default_factory=_RunTally)
     comparisons: list[Comparison] = dataclasses.field(default_factory=list)
     resolution: Resolution | None = None
@@ -333,8 +256,33 @@ class FetchRun:
     def derivable(self) -> bool:
         return self.source.asset in SOURCES_OF
 
-    def open(self) -> CostPlan:
-        """Open the run's economy, resolve the partitions' sources and plan what is paid."""
+    # -- 1. plan --------------------------------------------------------------------------------
+
+    def plan(self) -> list[str]:
+        """The run's partition keys; on a run of a refresh plan (`PLAN_TAG`), only those the
+        plan of its day chose: the range may span ids the plan leaves waiting."""
+        context = self.context
+        keys = [str(k) for k in context.partition_keys]
+        day = context.run.tags.get(PLAN_TAG)
+        if day is not None:
+            chosen = planned_keys(
+                self.warehouse.engine, self.source.asset, dt.date.fromisoformat(day)
+            )
+            kept = [k for k in keys if k in chosen]
+            context.log.info(
+                f"{self.source.asset}: the refresh plan of {day} fetches {len(kept)} of the "
+                f"run's {len(keys)} partition(s); {context.run.tags.get(DEFERRED_ROUTES_TAG, '0')}"
+                " route(s) of that day were deferred to the next day (see the refresh_plan table)"
+            )
+            keys = kept
+        self.keys = keys
+        return keys
+
+    # -- 2. resolve -----------------------------------------------------------------------------
+
+    def resolve(self) -> CostPlan:
+        """Open the run's economy, say where each number comes from, and price what is paid
+        (the paid partitions and the samples); refuse the run if the month cannot pay it."""
         try:
             self.engine = self.warehouse.engine
             self.economy = open_economy(
@@ -345,21 +293,18 @@ class FetchRun:
                 monthly_credit_limit=self.credit_budget.monthly_credit_limit,
                 credit_reserve=self.credit_budget.credit_reserve,
             )
-            self.resolution = self._resolve()
+            self.resolution = self._sources()
             # The resolution already says where each number comes from: plan what is paid
-            # (the paid partitions and the samples) without forecasting derivations again.
-            # Pending partitions are derived once their samples agree (else paid, each
-            # request still within the budget), as the planner's forecast counted them.
+            # without forecasting derivations again. Pending partitions are derived once their
+            # samples agree (else paid, each request still within the budget), as the
+            # planner's forecast counted them.
             paid = [*self.resolution.paid, *self.resolution.samples]
-            plan = plan_partitions(
+            terms = dataclasses.replace(self.credit_budget.terms(self.api), reconcile_sample=None)
+            cost = plan_partitions(
                 self.engine,
                 [(self.source, key) for key in paid],
-                page_size=self.api.page_size,
-                rate_per_minute=self.api.rate_per_minute,
-                monthly_credit_limit=self.credit_budget.monthly_credit_limit,
-                credit_reserve=self.credit_budget.credit_reserve,
+                terms,
                 force_refresh=self.force,
-                reconcile_sample=None,
             )
         except EconomyStoreError as exc:
             raise Failure(f"{self.source.asset}: {exc} Nothing was requested.") from None
@@ -373,17 +318,17 @@ class FetchRun:
         self.context.log.info(
             f"{self.source.asset}: {len(self.keys)} partition(s): {len(r.derived)} derived "
             f"from answers of the day, {len(r.samples)} paid as samples, {len(r.pending)} "
-            f"waiting for the samples; plan: {plan.requests} request(s), {plan.cached} from "
-            f"the journal, at most {plan.credits} credit(s); {plan.credits_left} credit(s) "
+            f"waiting for the samples; plan: {cost.requests} request(s), {cost.cached} from "
+            f"the journal, at most {cost.credits} credit(s); {cost.credits_left} credit(s) "
             "left this month after it"
         )
         try:
-            self.economy["budget"].check_run(plan.credits)
+            self.economy["budget"].check_run(cost.credits)
         except (errors.CreditBudgetExceeded, EconomyStoreError) as exc:
             raise Failure(str(exc)) from None
-        return plan
+        return cost
 
-    def _resolve(self) -> Resolution:
+    def _sources(self) -> Resolution:
         if not self.derivable:
             return Resolution.all_paid(self.keys)
         resolution, standings = resolve(
@@ -405,7 +350,15 @@ class FetchRun:
             )
         return resolution
 
-    async def verify(self, client: AsyncTikTokShopClient) -> list[Fetched]:
+    # -- 3. fetch -------------------------------------------------------------------------------
+
+    def fetch(self) -> None:
+        """Pay and verify the samples, store the derived partitions (no request), then fetch
+        the paid ones in write batches: batch n + 1 is fetched while batch n is written."""
+        if self.keys:
+            asyncio.run(self._fetch_in_batches())
+
+    async def _verify(self, client: AsyncTikTokShopClient) -> list[Fetched]:
         """Pay the samples, compare each with its derivation, record the comparisons, and
         settle the pending partitions; returns the samples' answers (stored like any)."""
         r = self.resolution
@@ -438,33 +391,22 @@ class FetchRun:
         r.settle(trusted)
         return fetched
 
-    def fetch_and_store(self) -> None:
-        """Fetch the paid partitions in write batches (batch n + 1 while n is stored), and
-        store the derived ones, which need no request."""
-        asyncio.run(self._fetch_in_batches())
-
     async def _fetch_in_batches(self) -> None:
         r = self.resolution
         assert r is not None
-        if not self.keys:
-            return
+        size = get_settings().tiktok_write_batch_partitions
         async with self.api.async_client(force_refresh=self.force, **self.economy) as client:
-            samples = await self.verify(client)
+            samples = await self._verify(client)
             if samples:
-                await asyncio.to_thread(_store_batch, self, samples)
+                await asyncio.to_thread(self.write, samples)
             record_type = self.source.endpoint.record
             derived = [_derived(d, record_type) for _, d in sorted(r.derived.items())]
-            for start in range(0, len(derived), WRITE_BATCH_PARTITIONS):
-                await asyncio.to_thread(
-                    _store_batch, self, derived[start : start + WRITE_BATCH_PARTITIONS]
-                )
+            for start in range(0, len(derived), size):
+                await asyncio.to_thread(self.write, derived[start : start + size])
             if any(isinstance(f.error, STOPS_FETCHING) for f in samples):
                 self._give_up(r.paid)  # what needs no request is stored all the same
                 return
-            batches = [
-                r.paid[start : start + WRITE_BATCH_PARTITIONS]
-                for start in range(0, len(r.paid), WRITE_BATCH_PARTITIONS)
-            ]
+            batches = [r.paid[start : start + size] for start in range(0, len(r.paid), size)]
             if not batches:
                 return
 
@@ -481,7 +423,7 @@ class FetchRun:
                 if fetching_next:
                     pending = fetch(batches[n + 1])
                 try:
-                    await asyncio.to_thread(_store_batch, self, results)
+                    await asyncio.to_thread(self.write, results)
                 except BaseException:
                     if fetching_next:
                         # Its answers are being paid for: let them reach the journal first.
@@ -495,6 +437,74 @@ class FetchRun:
         self.tally.failed.extend(
             Fetched(key, *split_key(key), error=NotAttempted(key)) for key in keys
         )
+
+    # -- 4. write -------------------------------------------------------------------------------
+
+    def write(self, results: list[Fetched]) -> None:
+        """Write one batch's answers in one transaction, then report each written partition
+        and run the checks on the batch's rows.
+
+        A row's `fetched_at` is the time of the answer behind it (a journal hit's or a
+        source's original answer), and its `snapshot_date` that answer's day.
+        """
+        tally, source = self.tally, self.source
+        good = [f for f in results if f.error is None]
+        tally.failed.extend(f for f in results if f.error is not None)
+        tally.credits += sum(f.usage.credits for f in results)
+        tally.cache_hits += sum(f.usage.cache_hits for f in results)
+        now = clock.now()
+        table = metadata.tables[source.table]
+        shaped = []
+        for f in good:
+            at = f.answer.called_at if f.answer is not None else now
+            day = f.answer.call_date if f.answer is not None else now.date()
+            s = self.shape(f, day, at)
+            _provenance(table, f, s.rows)
+            shaped.append((f, s, day))
+        try:
+            with self.engine.begin() as conn:
+                _write(conn, self.warehouse, table, [s for _, s, _ in shaped])
+        except sa.exc.SQLAlchemyError as exc:
+            raise Failure(
+                f"{source.asset}: writing {len(shaped)} partition(s) to "
+                f"{safe_url(self.warehouse.url)} failed ({type(exc).__name__}: "
+                f"{_first_line(exc)[:200]}); that transaction was rolled back ({tally.written} "
+                "partition(s) of earlier batches were written). The answers are in the request "
+                "journal when it shares the database, so a re-run costs no credits for them.",
+            ) from None
+        tally.written += len(shaped)
+        for f, s, day in shaped:
+            tally.sources[f.source] = tally.sources.get(f.source, 0) + 1
+            self.context.log_event(
+                AssetMaterialization(
+                    asset_key=self.context.asset_key,
+                    partition=f.key,
+                    metadata=self._materialization_metadata(f, s, day),
+                )
+            )
+        import pandas as pd  # only when a run stores: loading the code location stays light
+
+        frame = pd.DataFrame([row for _, s, _ in shaped for row in s.rows])
+        pairs = [(f, s) for f, s, _ in shaped]
+        for check in self.checks:
+            tally.outcomes.setdefault(check.name, []).append(check.rule(frame, pairs))
+
+    def _materialization_metadata(self, f: Fetched, s: Shaped, day: dt.date) -> dict[str, Any]:
+        """What the catalog shows of one partition's materialization."""
+        out: dict[str, Any] = {
+            "dagster/row_count": len(s.rows),
+            SNAPSHOT_DATE_KEY: day.isoformat(),
+            CREDITS_KEY: f.usage.credits,
+            REQUESTS_KEY: f.usage.requests,
+            CACHE_HITS_KEY: f.usage.cache_hits,
+        }
+        if self.derivable:
+            out[SOURCE_KEY] = f.source
+            if f.answer is not None:
+                out[SOURCE_CALL_ID_KEY] = f.answer.call_id
+        return out
+
+    # -- 5. report ------------------------------------------------------------------------------
 
     def report(self) -> Iterator[AssetCheckResult]:
         """The run's log line, its checks, and a failure naming the failed partitions."""
@@ -561,25 +571,6 @@ class FetchRun:
         )
 
 
-def _planned(context: AssetExecutionContext, warehouse: Warehouse, asset: str) -> list[str]:
-    """The run's partition keys; on a run of a refresh plan (`tiktok/refresh_plan`), only
-    those the plan of its day chose: the range may span ids the plan leaves waiting."""
-    from tiktok_assets.refresh.plan import PLAN_TAG, planned_keys
-
-    keys = [str(k) for k in context.partition_keys]
-    day = context.run.tags.get(PLAN_TAG)
-    if day is None:
-        return keys
-    chosen = planned_keys(warehouse.engine, asset, dt.date.fromisoformat(day))
-    kept = [k for k in keys if k in chosen]
-    context.log.info(
-        f"{asset}: the refresh plan of {day} fetches {len(kept)} of the run's {len(keys)} "
-        f"partition(s); {context.run.tags.get('tiktok/deferred_routes', '0')} route(s) of that "
-        "day were deferred to the next day (see the refresh_plan table)"
-    )
-    return kept
-
-
 def run_fetch(
     context: AssetExecutionContext,
     config: FetchConfig,
@@ -590,7 +581,8 @@ def run_fetch(
     shape: Shaper,
     checks: Sequence[Check],
 ) -> Iterator[AssetCheckResult]:
-    """Materialize the run's partitions of `source`; see the module docstring."""
+    """Materialize the run's partitions of `source`: plan, resolve, fetch (writing each
+    batch), report."""
     run = FetchRun(
         context,
         api,
@@ -599,9 +591,9 @@ def run_fetch(
         source,
         shape,
         checks,
-        keys=_planned(context, warehouse, source.asset),
         force=config.force_refresh or context.run.tags.get(FORCE_REFRESH_TAG, "") == "true",
     )
-    run.open()
-    run.fetch_and_store()
+    run.plan()
+    run.resolve()
+    run.fetch()
     yield from run.report()

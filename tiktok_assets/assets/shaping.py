@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING
 from dagster import AssetCheckSeverity
 
 from tiktok_assets import checks as rules
-from tiktok_assets.assets.factory import Check, Shaped, Shaper
+from tiktok_assets.assets.spec import Answered, Check, Shaped, Shaper
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from tiktok_assets.assets.fetch import Fetched
 
 AGGREGATE_LABEL = ("id", "period")
 
@@ -22,7 +20,7 @@ AGGREGATE_LABEL = ("id", "period")
 def snapshot(table_name: str) -> Shaper:
     """One row per partition and day."""
 
-    def shape(f: Fetched, day: dt.date, at: dt.datetime) -> Shaped:
+    def shape(f: Answered, day: dt.date, at: dt.datetime) -> Shaped:
         from tiktok_assets.assets.rows import snapshot_row
         from tiktok_assets.warehouse.tables import metadata
 
@@ -38,7 +36,7 @@ def snapshot(table_name: str) -> Shaper:
 def ranked(table_name: str, owner_column: str) -> Shaper:
     """One row per list item, ranked in the server's order."""
 
-    def shape(f: Fetched, day: dt.date, at: dt.datetime) -> Shaped:
+    def shape(f: Answered, day: dt.date, at: dt.datetime) -> Shaped:
         from tiktok_assets.assets.rows import ranked_rows
         from tiktok_assets.warehouse.tables import metadata
 
@@ -57,7 +55,7 @@ def ranked(table_name: str, owner_column: str) -> Shaper:
     return shape
 
 
-def daily_series(f: Fetched, day: dt.date, at: dt.datetime) -> Shaped:
+def daily_series(f: Answered, day: dt.date, at: dt.datetime) -> Shaped:
     """One row per product and date."""
     from tiktok_assets.assets.rows import history_rows
 
@@ -106,7 +104,7 @@ def list_total_check(name: str) -> Check:
 def history_check(name: str) -> Check:
     """Fails on a daily series with gaps, duplicates, or not ending yesterday."""
 
-    def rule(_: pd.DataFrame, shaped: list[tuple[Fetched, Shaped]]) -> rules.CheckOutcome:
+    def rule(_: pd.DataFrame, shaped: list[tuple[Answered, Shaped]]) -> rules.CheckOutcome:
         from tiktok_assets import clock
 
         yesterday = clock.today() - dt.timedelta(days=1)

@@ -28,9 +28,10 @@ from tiktok_assets.settings import Settings, get_settings
 if TYPE_CHECKING:  # the journal and SQLAlchemy load when a budget reads them, not at load
     import sqlalchemy as sa
 
-LIMIT_ENV = "TIKTOK_MONTHLY_CREDIT_LIMIT"
-RESERVE_ENV = "TIKTOK_CREDIT_RESERVE"
 DEFAULT_MONTHLY_CREDIT_LIMIT = 20_000
+DEFAULT_SAMPLE = 3
+"""Partitions per source, asset and day paid for and compared before a source is trusted
+(`tiktok_assets.economy.reconcile`)."""
 PLAN_ROUTE = "run plan"
 """The `route` named by a `check_run` refusal, which concerns no single request."""
 
@@ -55,6 +56,32 @@ class BudgetSettings:
                 f"credit_reserve must be between 0 and monthly_credit_limit "
                 f"({self.monthly_credit_limit}), not {self.credit_reserve}"
             )
+
+    @property
+    def usable(self) -> int:
+        """Credits runs may spend in a month: limit minus reserve."""
+        return self.monthly_credit_limit - self.credit_reserve
+
+
+@dataclasses.dataclass(frozen=True)
+class CreditTerms:
+    """What prices a plan of requests: the API's page size and rate, the month's credit limit
+    and reserve, and the reconciliation sample (None: derivable partitions are priced as paid).
+
+    These numbers always travel together (planner, pricing, pacing); one value carries them."""
+
+    page_size: int
+    rate_per_minute: int
+    monthly_credit_limit: int = DEFAULT_MONTHLY_CREDIT_LIMIT
+    credit_reserve: int = 0
+    reconcile_sample: int | None = DEFAULT_SAMPLE
+
+    def __post_init__(self) -> None:
+        self.budget  # noqa: B018 -- validates the limit and the reserve
+
+    @property
+    def budget(self) -> BudgetSettings:
+        return BudgetSettings(self.monthly_credit_limit, self.credit_reserve)
 
     @property
     def usable(self) -> int:

@@ -28,23 +28,21 @@ from dagster import (
 from tiktok_assets import clock
 from tiktok_assets.api.ids import is_valid_id
 from tiktok_assets.catalog import SOURCES, AssetSource
-from tiktok_assets.economy.budget import BudgetSettings, month_reset_date
+from tiktok_assets.economy.budget import CreditTerms, month_reset_date
 from tiktok_assets.economy.journal import credits_spent, fresh_keys, known_totals
-from tiktok_assets.economy.reconcile import DEFAULT_SAMPLE, Trust, standing
-from tiktok_assets.economy.sources import (
+from tiktok_assets.economy.reconcile import Trust, standing
+from tiktok_assets.economy.sources import SOURCES_OF, derivations, listed_products
+from tiktok_assets.names import (
+    CREDITS_LEFT_TAG,
+    PLANNED_CACHED_TAG,
+    PLANNED_CREDITS_TAG,
+    PLANNED_REQUESTS_TAG,
+    PRODUCT_TOTAL,
     SHOP_PRODUCTS,
-    SOURCES_OF,
-    derivations,
-    listed_products,
 )
 from tiktok_assets.partitions import split_key
 
 RANGE_SEPARATOR = "..."
-
-TAG_REQUESTS = "tiktok/planned_requests"
-TAG_CREDITS = "tiktok/planned_credits"
-TAG_CACHED = "tiktok/planned_cached"
-TAG_CREDITS_LEFT = "tiktok/credits_left"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,10 +166,10 @@ class CostPlan:
     def as_tags(self) -> dict[str, str]:
         """Run tags recording the plan (for runs launched by sensors and schedules)."""
         return {
-            TAG_REQUESTS: str(self.requests),
-            TAG_CREDITS: str(self.credits),
-            TAG_CACHED: str(self.cached),
-            TAG_CREDITS_LEFT: str(self.credits_left),
+            PLANNED_REQUESTS_TAG: str(self.requests),
+            PLANNED_CREDITS_TAG: str(self.credits),
+            PLANNED_CACHED_TAG: str(self.cached),
+            CREDITS_LEFT_TAG: str(self.credits_left),
         }
 
 
@@ -186,25 +184,21 @@ def _duration(seconds: float) -> str:
 def plan_partitions(
     engine: sa.Engine,
     items: Iterable[tuple[AssetSource, str]],
+    terms: CreditTerms,
     *,
-    page_size: int,
-    rate_per_minute: int,
-    monthly_credit_limit: int,
-    credit_reserve: int,
     force_refresh: bool = False,
     max_age: dt.timedelta | None = None,
-    reconcile_sample: int | None = DEFAULT_SAMPLE,
 ) -> CostPlan:
-    """The cost of materializing each (asset, partition key) in `items`.
+    """The cost of materializing each (asset, partition key) in `items` on `terms`.
 
-    `page_size` must be the API resource's, since cached pages are matched on it. With
-    `reconcile_sample` (the runs' sample size; None: no derivation), partitions of
+    `terms.page_size` must be the API resource's, since cached pages are matched on it. With
+    `terms.reconcile_sample` (the runs' sample size; None: no derivation), partitions of
     `product_total` and `product_history` that an answer of the day holds — or will hold once
     the shop lists and daily series in the same plan are fetched, as the refresh fetches them
     first — count as derived (free), but for the samples each unverified source still needs.
     """
-    settings = BudgetSettings(monthly_credit_limit, credit_reserve)
     items = list(items)
+    page_size, reconcile_sample = terms.page_size, terms.reconcile_sample
     today = clock.today()
     routes = {source.endpoint.route for source, _ in items}
     paged_routes = {source.endpoint.route for source, _ in items if source.endpoint.paged}
@@ -245,9 +239,9 @@ def plan_partitions(
     return CostPlan(
         rows=tuple(AssetCost(asset, *numbers) for asset, numbers in counts.items()),
         spent_this_month=credits_spent(engine, today),
-        monthly_credit_limit=settings.monthly_credit_limit,
-        credit_reserve=settings.credit_reserve,
-        rate_per_minute=rate_per_minute,
+        monthly_credit_limit=terms.monthly_credit_limit,
+        credit_reserve=terms.credit_reserve,
+        rate_per_minute=terms.rate_per_minute,
         month_resets_on=month_reset_date(today),
     )
 
@@ -268,7 +262,7 @@ def _foreseen_derivations(
         name = source.endpoint.name
         if name in SOURCES_OF:
             wanted.setdefault(name, []).append((key, entity_id, period))
-        if name == "shop_products":
+        if name == SHOP_PRODUCTS:
             lists.add((entity_id, period))
     if not wanted:
         return {}
@@ -279,7 +273,7 @@ def _foreseen_derivations(
         for key, entity_id, period in keys:
             if key in now:
                 foreseen[(asset, entity_id, period)] = now[key].source
-            elif asset == "product_total" and (entity_id, period) in listed:
+            elif asset == PRODUCT_TOTAL and (entity_id, period) in listed:
                 foreseen[(asset, entity_id, period)] = SHOP_PRODUCTS
     return foreseen
 
@@ -353,13 +347,9 @@ def plan_selection(
     *,
     select: str,
     partitions: list[str] | None,
-    page_size: int,
-    rate_per_minute: int,
-    monthly_credit_limit: int,
-    credit_reserve: int,
+    terms: CreditTerms,
     force_refresh: bool = False,
     max_age: dt.timedelta | None = None,
-    reconcile_sample: int | None = DEFAULT_SAMPLE,
 ) -> CostPlan:
     """Plan a selection (`shop_total`, `group:products`, `key:product_*`, ...).
 
@@ -380,14 +370,4 @@ def plan_selection(
             "(aggregates take `id|period`, profiles `id`; ids must be registered; a range "
             "runs from the first key to the last in the partitions' order)"
         )
-    return plan_partitions(
-        engine,
-        items,
-        page_size=page_size,
-        rate_per_minute=rate_per_minute,
-        monthly_credit_limit=monthly_credit_limit,
-        credit_reserve=credit_reserve,
-        force_refresh=force_refresh,
-        max_age=max_age,
-        reconcile_sample=reconcile_sample,
-    )
+    return plan_partitions(engine, items, terms, force_refresh=force_refresh, max_age=max_age)

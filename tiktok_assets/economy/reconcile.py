@@ -18,8 +18,6 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
-from tiktok_assets.economy.resource import DEFAULT_SAMPLE as DEFAULT_SAMPLE  # re-exported
-from tiktok_assets.economy.resource import SAMPLE_ENV as SAMPLE_ENV
 from tiktok_assets.economy.sources import Day, Derivation
 from tiktok_assets.warehouse.resource import upsert_statement
 from tiktok_assets.warehouse.tables import source_reconciliation

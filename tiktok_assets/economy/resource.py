@@ -9,9 +9,9 @@ from pydantic import Field
 
 from tiktok_assets.economy.budget import (
     DEFAULT_MONTHLY_CREDIT_LIMIT,
-    LIMIT_ENV,
-    RESERVE_ENV,
+    DEFAULT_SAMPLE,
     BudgetSettings,
+    CreditTerms,
     MonthlyCreditBudget,
     budget_settings_from_env,
 )
@@ -20,10 +20,7 @@ from tiktok_assets.settings import Settings
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-DEFAULT_SAMPLE = 3
-"""Partitions per source, asset and day paid for and compared before a source is trusted
-(`tiktok_assets.economy.reconcile`)."""
-SAMPLE_ENV = "TIKTOK_RECONCILE_SAMPLE"
+    from tiktok_assets.api.resource import TikTokShopAPI
 
 
 class CreditBudgetResource(ConfigurableResource):
@@ -31,11 +28,13 @@ class CreditBudgetResource(ConfigurableResource):
 
     monthly_credit_limit: int = Field(
         default=DEFAULT_MONTHLY_CREDIT_LIMIT,
-        description=f"Credits the API plan allows per calendar month ({LIMIT_ENV}).",
+        description="Credits the API plan allows per calendar month (TIKTOK_MONTHLY_CREDIT_LIMIT).",
     )
     credit_reserve: int = Field(
         default=0,
-        description=f"Credits runs must leave unspent, e.g. for manual calls ({RESERVE_ENV}).",
+        description=(
+            "Credits runs must leave unspent, e.g. for manual calls (TIKTOK_CREDIT_RESERVE)."
+        ),
     )
 
     reconcile_sample: int = Field(
@@ -43,7 +42,8 @@ class CreditBudgetResource(ConfigurableResource):
         ge=0,
         description=(
             "Partitions per source, asset and day paid for and compared before numbers derived "
-            f"from lists and daily series are trusted ({SAMPLE_ENV}); 0 trusts them unchecked."
+            "from lists and daily series are trusted (TIKTOK_RECONCILE_SAMPLE); 0 trusts them "
+            "unchecked."
         ),
     )
 
@@ -62,6 +62,16 @@ class CreditBudgetResource(ConfigurableResource):
     def settings(self) -> BudgetSettings:
         """The validated settings (a reserve above the limit is an error)."""
         return BudgetSettings(self.monthly_credit_limit, self.credit_reserve)
+
+    def terms(self, api: TikTokShopAPI) -> CreditTerms:
+        """The credit terms of runs that use `api` and this budget."""
+        return CreditTerms(
+            page_size=api.page_size,
+            rate_per_minute=api.rate_per_minute,
+            monthly_credit_limit=self.monthly_credit_limit,
+            credit_reserve=self.credit_reserve,
+            reconcile_sample=self.reconcile_sample,
+        )
 
     def budget(self, engine: sa.Engine) -> MonthlyCreditBudget:
         """A `MonthlyCreditBudget` over the journal in `engine`, for one run."""

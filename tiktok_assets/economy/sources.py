@@ -35,14 +35,14 @@ import sqlalchemy as sa
 from tiktok_assets.api import endpoints as ep
 from tiktok_assets.catalog import SOURCES_OF as SOURCES_OF  # the derivable assets
 from tiktok_assets.economy.journal import Answer, succeeded
+from tiktok_assets.names import PRODUCT_HISTORY, SHOP_PRODUCTS
 from tiktok_assets.warehouse.tables import api_calls
 
 log = logging.getLogger(__name__)
 _c = api_calls.c
 
 API = "api"
-SHOP_PRODUCTS = "shop_products"
-PRODUCT_HISTORY = "product_history"
+"""The source of numbers answered by their own request."""
 
 
 @dataclasses.dataclass(frozen=True)

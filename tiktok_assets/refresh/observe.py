@@ -22,6 +22,13 @@ import sqlalchemy as sa
 from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
 from tiktok_assets.catalog import SOURCES, AssetSource
 from tiktok_assets.jobs import families_of
+from tiktok_assets.names import (
+    CREATOR_PRODUCTS,
+    PRODUCT_HISTORY,
+    PRODUCT_TOTAL,
+    SHOP_DETAIL,
+    SHOP_PRODUCTS,
+)
 from tiktok_assets.refresh.policy import Observed, Route, change_rate
 from tiktok_assets.warehouse import tables
 
@@ -31,14 +38,14 @@ if TYPE_CHECKING:
 LOOKBACK_DAYS = 28
 """Days of stored answers read to estimate change rates and weights."""
 
-LIST_ASSETS = {"shop_products": "shop_id", "creator_products": "creator_id"}
+LIST_ASSETS = {SHOP_PRODUCTS: "shop_id", CREATOR_PRODUCTS: "creator_id"}
 """Ranked lists (one row per product and answer) and the column naming their owner."""
 
 LIST_GROWTH = 5
 """Products a list may gain since its last answer: priced in, so that a list crossing a page
 boundary does not take the day over its share."""
 
-HISTORY = "product_history"
+HISTORY = PRODUCT_HISTORY
 SETTLE_DAYS = 3
 """The vendor revises the last days of a series for this long: a series fetch overlaps the
 last one by as much."""
@@ -176,8 +183,8 @@ def _newest_lists(
     revenue: dict[Route, float] = {}
     with engine.connect() as conn:
         for shop, period, pid, value in conn.execute(query):
-            lists[f"{pid}|{period}"] = Route("shop_products", str(shop), int(period))
-            revenue[Route("product_total", str(pid), int(period))] = float(value or 0.0)
+            lists[f"{pid}|{period}"] = Route(SHOP_PRODUCTS, str(shop), int(period))
+            revenue[Route(PRODUCT_TOTAL, str(pid), int(period))] = float(value or 0.0)
     return lists, revenue
 
 
@@ -214,7 +221,7 @@ def observe(
         for route, v in _newest(by_route, column).items():
             owner = route.entity_id
             ids[owner] = max(ids.get(owner, 0.0), v)
-    sizes = _shop_sizes(stats.get("shop_detail", {}))
+    sizes = _shop_sizes(stats.get(SHOP_DETAIL, {}))
     listed, on_lists = _newest_lists(engine, list(tracked.get("shop", ())), since)
     if not derive_from_lists:
         listed = {}
@@ -230,7 +237,7 @@ def observe(
                 known = stats.get(asset, {})
                 column = _value_column(asset)
                 own = _newest(known, column) if column is not None else {}
-                if asset == "product_total":
+                if asset == PRODUCT_TOTAL:
                     own = {**on_lists, **own}
                 for entity_id in ids:
                     if asset == HISTORY:
@@ -252,7 +259,7 @@ def observe(
 
 def _shop_sizes(details: Mapping[Route, _Stats]) -> dict[str, int]:
     """Each shop's product count in its newest profile (prices a list never fetched)."""
-    table = tables.metadata.tables[SOURCES["shop_detail"].table]
+    table = tables.metadata.tables[SOURCES[SHOP_DETAIL].table]
     column = _compared(table).index("products_count")
     return {
         route.entity_id: int(s.answers[-1][1][column] or 0)
@@ -284,16 +291,16 @@ def _observed(
 ) -> Observed:
     if route.asset == HISTORY:
         last = histories.get(route.entity_id)
-        weekly = known.get(Route("product_total", route.entity_id, 7))
+        weekly = known.get(Route(PRODUCT_TOTAL, route.entity_id, 7))
         rate = weekly.rate() if weekly is not None else change_rate(0, 0, 1.0)
         return Observed(route, last, rate, weight, 1)
     stats = known.get(route, _Stats())
     cost = 1
     if route.asset in LIST_ASSETS:
         known_size = int(stats.answers[-1][1][0]) if stats.answers else None
-        if known_size is None and route.asset == "shop_products":
+        if known_size is None and route.asset == SHOP_PRODUCTS:
             known_size = sizes.get(route.entity_id)
         if known_size is not None:
             cost = max(1, math.ceil((known_size + LIST_GROWTH) / page_size))
-    free_with = listed.get(route.key) if route.asset == "product_total" else None
+    free_with = listed.get(route.key) if route.asset == PRODUCT_TOTAL else None
     return Observed(route, stats.last, stats.rate(), weight, cost, free_with)

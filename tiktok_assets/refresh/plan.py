@@ -18,38 +18,35 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 from dagster import RunRequest
 
+from tiktok_assets.catalog import SOURCES_OF
+from tiktok_assets.economy import pacing
 from tiktok_assets.economy.journal import credits_spent
-from tiktok_assets.economy.sources import SOURCES_OF
+from tiktok_assets.economy.pricing import Pricing
 from tiktok_assets.jobs import FAMILIES, JobFamily
-from tiktok_assets.refresh import pacing
+from tiktok_assets.names import (
+    DAY_TAG,
+    DEFERRED_CREDITS_TAG,
+    DEFERRED_ROUTES_TAG,
+    PLAN_TAG,
+    PLANNED_CREDITS_TAG,
+    POLICY_TAG,
+    SHOP_PRODUCTS,
+)
 from tiktok_assets.refresh.observe import observe
 from tiktok_assets.refresh.policy import (
     BANDS,
+    FETCHED,
+    Action,
+    Band,
     Decision,
     Observed,
     PolicySettings,
     Route,
     choose,
 )
-from tiktok_assets.tracking.batches import (
-    Batch,
-    Pricing,
-    batch_request,
-    family_batches,
-    numbered,
-)
-from tiktok_assets.tracking.settings import TrackingSettings
+from tiktok_assets.refresh.runs import Batch, batch_request, family_batches, numbered
+from tiktok_assets.refresh.settings import RefreshSettings
 from tiktok_assets.warehouse.tables import refresh_plan
-
-PLAN_TAG = "tiktok/refresh_plan"
-"""On a run: the day whose `refresh_plan` says which partitions of the range it fetches."""
-POLICY_TAG = "tiktok/refresh_policy"
-PLANNED_CREDITS_TAG = "tiktok/planned_credits"
-DEFERRED_ROUTES_TAG = "tiktok/deferred_routes"
-DEFERRED_CREDITS_TAG = "tiktok/deferred_credits"
-DAY_TAG = "tiktok/day"
-
-FETCHED = ("fetch", "free")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,9 +69,9 @@ class DayPlan:
 
     @property
     def deferred(self) -> list[Decision]:
-        return [d for d in self.decisions if d.action == "defer"]
+        return [d for d in self.decisions if d.action is Action.DEFER]
 
-    def by_band(self) -> dict[str, tuple[int, int]]:
+    def by_band(self) -> dict[Band, tuple[int, int]]:
         """band → (routes fetched, credits)."""
         return band_totals(self.decisions)
 
@@ -82,7 +79,7 @@ class DayPlan:
         bands = self.by_band()
         parts = [
             f"{band} {bands[band][0]:,} route(s) {bands[band][1]:,} credit(s)"
-            for band in (*BANDS, "free")
+            for band in (*BANDS, Band.FREE)
             if band in bands
         ]
         deferred = self.deferred
@@ -112,9 +109,9 @@ class DayPlan:
         }
 
 
-def band_totals(decisions: Sequence[Decision]) -> dict[str, tuple[int, int]]:
+def band_totals(decisions: Sequence[Decision]) -> dict[Band, tuple[int, int]]:
     """band → (routes fetched, credits) of the decisions."""
-    out: dict[str, tuple[int, int]] = {}
+    out: dict[Band, tuple[int, int]] = {}
     for d in decisions:
         if d.action in FETCHED:
             routes, credits = out.get(d.band, (0, 0))
@@ -126,7 +123,7 @@ def _observe(
     engine: sa.Engine,
     tracked: Mapping[str, Sequence[str]],
     pricing: Pricing,
-    settings: TrackingSettings,
+    settings: RefreshSettings,
     today: dt.date,
 ) -> list[Observed]:
     """Every tracked route as the warehouse knows it today."""
@@ -134,9 +131,9 @@ def _observe(
         engine,
         tracked,
         today=today,
-        page_size=pricing.page_size,
+        page_size=pricing.terms.page_size,
         first_history_period=settings.history.first_period,
-        derive_from_lists=pricing.reconcile_sample is not None,
+        derive_from_lists=pricing.derives,
     )
 
 
@@ -152,7 +149,7 @@ def _family_of(asset: str) -> JobFamily:
 def batches_of(
     chosen: Mapping[str, set[Route]],
     tracked: Mapping[str, Sequence[str]],
-    settings: TrackingSettings,
+    settings: RefreshSettings,
 ) -> list[Batch]:
     """Ranged runs covering the chosen routes, per asset: each range from the first to the
     last chosen id (in the order the ids were added), over the periods chosen."""
@@ -189,13 +186,13 @@ def plan_day(
     tracked: Mapping[str, Sequence[str]],
     *,
     pricing: Pricing,
-    settings: TrackingSettings,
+    settings: RefreshSettings,
     today: dt.date,
     write: bool = True,
 ) -> DayPlan:
     """Decide the day's refresh (see the module docstring); `write=False` records nothing."""
     observed = _observe(engine, tracked, pricing, settings, today)
-    share, left = pacing.allowance(engine, pricing.usable_credits, today)
+    share, left = pricing.allowance(today)
     decisions = choose(
         observed,
         today=today,
@@ -211,7 +208,7 @@ def plan_day(
     # Lists first whenever the day fetches shop lists: a total priced as paid (a product the
     # stored lists do not hold yet, a new id's burst) is derived all the same once today's
     # lists are in; lists fetched earlier today need no waiting.
-    lists = any(d.action == "fetch" and d.route.asset == "shop_products" for d in decisions)
+    lists = any(d.action is Action.FETCH and d.route.asset == SHOP_PRODUCTS for d in decisions)
     first = {a: r for a, r in chosen.items() if not (lists and derived_later(a))}
     then = {a: r for a, r in chosen.items() if lists and derived_later(a)}
     return DayPlan(
@@ -232,7 +229,7 @@ list since the newest stored one is paid, not derived)."""
 def _for_routes(left: int, pricing: Pricing) -> int:
     """The day's credits left for routes: less the reconciliation samples the derived
     partitions pay (`TIKTOK_RECONCILE_SAMPLE` per derivable asset and day) and `MARGIN`."""
-    samples = (pricing.reconcile_sample or 0) * len(SOURCES_OF)
+    samples = (pricing.terms.reconcile_sample or 0) * len(SOURCES_OF)
     return max(0, left - samples - math.ceil(left * MARGIN))
 
 
@@ -245,8 +242,8 @@ def record(engine: sa.Engine, decisions: Sequence[Decision], today: dt.date) -> 
             "period": d.route.period,
             "planned_on": today,
             "policy": "adaptive",
-            "action": d.action,
-            "band": d.band,
+            "action": d.action.value,
+            "band": d.band.value,
             "reason": d.reason,
             "score": float(d.score),
             "credits": d.credits,
@@ -267,7 +264,7 @@ def planned_keys(engine: sa.Engine, asset: str, day: dt.date) -> set[str]:
     """The partition keys of `asset` the plan of `day` fetches."""
     t = refresh_plan
     query = sa.select(t.c.entity_id, t.c.period).where(
-        t.c.asset == asset, t.c.planned_on == day, t.c.action.in_(FETCHED)
+        t.c.asset == asset, t.c.planned_on == day, t.c.action.in_([a.value for a in FETCHED])
     )
     with engine.connect() as conn:
         return {Route(asset, str(i), int(p)).key for i, p in conn.execute(query)}
@@ -277,7 +274,7 @@ def planned_later(engine: sa.Engine, day: dt.date) -> dict[str, dict[Route, int]
     """The routes of the plan of `day` whose runs wait for the lists, with their credits."""
     t = refresh_plan
     query = sa.select(t.c.asset, t.c.entity_id, t.c.period, t.c.credits).where(
-        t.c.planned_on == day, t.c.action.in_(FETCHED)
+        t.c.planned_on == day, t.c.action.in_([a.value for a in FETCHED])
     )
     chosen: dict[str, dict[Route, int]] = {}
     with engine.connect() as conn:
@@ -337,7 +334,7 @@ class DayOutlook:
 
     day: dt.date
     share: int
-    bands: dict[str, tuple[int, int]]
+    bands: dict[Band, tuple[int, int]]
     deferred: int
 
     @property
@@ -350,14 +347,14 @@ def outlook(
     tracked: Mapping[str, Sequence[str]],
     *,
     pricing: Pricing,
-    settings: TrackingSettings,
+    settings: RefreshSettings,
     today: dt.date,
     days: int,
 ) -> list[DayOutlook]:
     """The plans of `today` and the `days − 1` following, as if each day fetched what its plan
     chose (change rates and weights as known today; the month's pacing carried day to day)."""
     observed = _observe(engine, tracked, pricing, settings, today)
-    _, left = pacing.allowance(engine, pricing.usable_credits, today)
+    _, left = pricing.allowance(today)
     spent = credits_spent(engine, today)  # this month's, today's so far included
     policy = PolicySettings(floor_days=settings.floor_days)
     out: list[DayOutlook] = []
@@ -375,7 +372,8 @@ def outlook(
         observed = [
             dataclasses.replace(o, last_fetch=day) if o.route in fetched else o for o in observed
         ]
-        day_out = DayOutlook(day, left, bands, sum(1 for d in decisions if d.action == "defer"))
+        deferred = sum(1 for d in decisions if d.action is Action.DEFER)
+        day_out = DayOutlook(day, left, bands, deferred)
         spent += day_out.credits
         out.append(day_out)
     return out
@@ -383,7 +381,7 @@ def outlook(
 
 def outlook_table(days: Sequence[DayOutlook]) -> str:
     """The outlook as a text table: one row per day, credits (routes) per band."""
-    bands = (*BANDS, "free")
+    bands = (*BANDS, Band.FREE)
     head = ["day", "allowance", *bands, "credits", "deferred"]
     rows = [
         [

@@ -26,12 +26,52 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import math
 from collections.abc import Sequence
 
-BANDS = ("burst", "floor", "high", "medium", "low")
-"""Priority bands, most urgent first. `high`: the routes worth the top tenth of the day's
-value per credit; `medium`: the next four tenths; `low`: the rest."""
+
+class Band(enum.StrEnum):
+    """A route's priority band, most urgent first. `high`: the routes worth the top tenth of
+    the day's value per credit; `medium`: the next four tenths; `low`: the rest; `free`: the
+    routes a list of the day answers."""
+
+    BURST = "burst"
+    FLOOR = "floor"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    FREE = "free"
+
+
+BANDS = (Band.BURST, Band.FLOOR, Band.HIGH, Band.MEDIUM, Band.LOW)
+"""The bands of paid routes, most urgent first."""
+
+
+class Action(enum.StrEnum):
+    """The day's choice for a route."""
+
+    FETCH = "fetch"
+    """Paid for today."""
+    FREE = "free"
+    """Answered by a list fetched today: no credit."""
+    DEFER = "defer"
+    """Due (new, or past its floor), but the day's credits are spent: first in line tomorrow."""
+    WAIT = "wait"
+    """Not worth a credit yet (or fetched today already)."""
+
+
+FETCHED = (Action.FETCH, Action.FREE)
+"""The actions that store an answer of the day."""
+
+
+class _Rank(enum.IntEnum):
+    """The order in which paid routes are served: new routes, floor routes, then by value."""
+
+    BURST = 0
+    FLOOR = 1
+    VALUE = 2
+
 
 PRIOR_CHANGE = 0.5
 """The chance of a change per day assumed of a route before any two answers compare."""
@@ -73,12 +113,11 @@ class Observed:
 
 @dataclasses.dataclass(frozen=True)
 class Decision:
-    """The day's choice for one route: `fetch`, `free`, `defer` (due, no credits left) or
-    `wait` (not worth its credits yet)."""
+    """The day's choice for one route (`Action`), with its band."""
 
     observed: Observed
-    action: str
-    band: str
+    action: Action
+    band: Band
     score: float
     next_due: dt.date
     reason: str
@@ -89,7 +128,7 @@ class Decision:
 
     @property
     def credits(self) -> int:
-        return self.observed.cost if self.action == "fetch" else 0
+        return self.observed.cost if self.action is Action.FETCH else 0
 
 
 def change_rate(polls: int, changes: int, interval_days: float) -> float:
@@ -143,9 +182,9 @@ def _next_due(o: Observed, today: dt.date, threshold: float, settings: PolicySet
 
 @dataclasses.dataclass(frozen=True)
 class _Candidate:
-    """A paid route in the day's queue: its rank (0 burst, 1 floor, 2 by value) and score."""
+    """A paid route in the day's queue: its rank and score."""
 
-    rank: int
+    rank: _Rank
     score: float
     observed: Observed
 
@@ -175,10 +214,12 @@ def choose(
     tomorrow = today + dt.timedelta(days=1)
     for o in free:
         if o.free_with is not None and o.free_with in fetched:
-            decisions.append(Decision(o, "free", "free", 0.0, tomorrow, "from the list"))
+            decisions.append(Decision(o, Action.FREE, Band.FREE, 0.0, tomorrow, "from the list"))
         else:
-            decisions.append(Decision(o, "wait", "free", 0.0, tomorrow, "its list waits"))
-    decisions += [Decision(o, "wait", "low", 0.0, tomorrow, "fetched today") for o in waiting]
+            decisions.append(Decision(o, Action.WAIT, Band.FREE, 0.0, tomorrow, "its list waits"))
+    decisions += [
+        Decision(o, Action.WAIT, Band.LOW, 0.0, tomorrow, "fetched today") for o in waiting
+    ]
     return decisions
 
 
@@ -211,14 +252,14 @@ def _queue(
         elif o.free_with is not None:
             free.append(o)
         elif since is None:
-            queue.append(_Candidate(0, o.weight, o))
+            queue.append(_Candidate(_Rank.BURST, o.weight, o))
         elif not settings.weighted:
-            queue.append(_Candidate(2, float(since), o))
+            queue.append(_Candidate(_Rank.VALUE, float(since), o))
         elif since >= settings.floor_days:
-            queue.append(_Candidate(1, since + o.weight, o))
+            queue.append(_Candidate(_Rank.FLOOR, since + o.weight, o))
         else:
             worth = value(o.weight, o.rate, since, settings.floor_days) + riders.get(o.route, 0)
-            queue.append(_Candidate(2, worth / max(o.cost, 1), o))
+            queue.append(_Candidate(_Rank.VALUE, worth / max(o.cost, 1), o))
     queue.sort(key=lambda c: c.sort_key)
     return queue, free, waiting
 
@@ -229,8 +270,8 @@ def _allocate(queue: Sequence[_Candidate], allowance: int, settings: PolicySetti
     Burst and floor first, but on at most `must_share` of the day: the first fetches of many
     new ids must not starve the routes that buy the most (a list page holds 50 products);
     what the others leave goes back to them."""
-    must = [i for i, c in enumerate(queue) if c.rank < 2]
-    worth = [i for i, c in enumerate(queue) if c.rank == 2 and c.score > 0.0]
+    must = [i for i, c in enumerate(queue) if c.rank < _Rank.VALUE]
+    worth = [i for i, c in enumerate(queue) if c.rank is _Rank.VALUE and c.score > 0.0]
     taken: set[int] = set()
     left = allowance
     for places, budget in (
@@ -255,32 +296,37 @@ def _paid_decisions(
     settings: PolicySettings,
 ) -> list[Decision]:
     """Fetch, defer or wait for each paid route, with its band, next due day and reason."""
-    scores = [c.score for c in queue if c.rank == 2]
+    scores = [c.score for c in queue if c.rank is _Rank.VALUE]
     high = scores[len(scores) // 10] if scores else 0.0
     medium = scores[len(scores) // 2] if scores else 0.0
-    threshold = min((queue[i].score for i in taken if queue[i].rank == 2), default=0.0)
+    threshold = min((queue[i].score for i in taken if queue[i].rank is _Rank.VALUE), default=0.0)
     tomorrow = today + dt.timedelta(days=1)
     decisions: list[Decision] = []
     for i, c in enumerate(queue):
         o, rank, score = c.observed, c.rank, c.score
-        band = BANDS[rank] if rank < 2 else _band(score, high, medium)
+        band = _band(rank, score, high, medium)
         if i in taken:
-            reason = {0: "new route: first fetch", 1: f"floor: {settings.floor_days} days"}.get(
-                rank, f"value {score:.3g} per credit"
-            )
-            decisions.append(Decision(o, "fetch", band, score, tomorrow, reason))
-        elif rank < 2:
+            reason = {
+                _Rank.BURST: "new route: first fetch",
+                _Rank.FLOOR: f"floor: {settings.floor_days} days",
+            }.get(rank, f"value {score:.3g} per credit")
+            decisions.append(Decision(o, Action.FETCH, band, score, tomorrow, reason))
+        elif rank < _Rank.VALUE:
             reason = f"deferred: the day's {allowance} credit(s) are spent"
-            decisions.append(Decision(o, "defer", band, score, tomorrow, reason))
+            decisions.append(Decision(o, Action.DEFER, band, score, tomorrow, reason))
         else:
             due = _next_due(o, today, threshold, settings)
-            decisions.append(Decision(o, "wait", band, score, due, "not worth a credit yet"))
+            decisions.append(Decision(o, Action.WAIT, band, score, due, "not worth a credit yet"))
     return decisions
 
 
-def _band(score: float, high: float, medium: float) -> str:
+def _band(rank: _Rank, score: float, high: float, medium: float) -> Band:
+    if rank is _Rank.BURST:
+        return Band.BURST
+    if rank is _Rank.FLOOR:
+        return Band.FLOOR
     if score >= high > 0.0:
-        return "high"
+        return Band.HIGH
     if score >= medium > 0.0:
-        return "medium"
-    return "low"
+        return Band.MEDIUM
+    return Band.LOW

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tiktok_assets.sim.server import add_sim_arguments, config_from_args, serve
+from tiktok_assets.sim.flags import add_sim_arguments, config_from_args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> None:
         config = config_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
+    from tiktok_assets.sim.server import serve  # the web server, only to serve
+
     serve(config, host=args.host, port=args.port)
 
 

@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tiktok_assets.sim.living import Market
-from tiktok_assets.sim.world import check_list_lag, check_market
+from tiktok_assets.sim.living import MARKETS, Market
 
 ROUTE_GROUPS: tuple[str, ...] = ("shops", "products", "creators", "videos", "credits")
 """Route groups a key's plan may include (`None` in `SimConfig.api_keys` means all)."""
@@ -22,6 +21,25 @@ WORLD_FIELDS: frozenset[str] = frozenset(
 """Fields whose change requires rebuilding the world."""
 
 ENV_PREFIX = "TIKTOK_SIM_"
+
+MAX_LIST_LAG_DAYS = 365
+
+
+def check_list_lag(days: object) -> int:
+    """`days` if it is a valid `list_lag_days` (`ValueError` naming the field otherwise)."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_LIST_LAG_DAYS:
+        raise ValueError(
+            f"list_lag_days must be an integer between 0 and {MAX_LIST_LAG_DAYS}, got {days!r}"
+        )
+    return days
+
+
+def check_market(market: object) -> Market:
+    """`market` if it is a known market (`ValueError` naming the field otherwise)."""
+    for known in MARKETS:
+        if market == known:
+            return known
+    raise ValueError(f"market must be one of {', '.join(MARKETS)}, got {market!r}")
 
 
 def _default_keys() -> dict[str, list[str] | None]:

@@ -18,19 +18,16 @@ import random
 from array import array
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tiktok_assets.sim.config import SimConfig, check_list_lag, check_market
 from tiktok_assets.sim.entities import Creator, Product, Shop, Video
-from tiktok_assets.sim.living import MARKETS, Lifecycle, LivingMarket, Market
+from tiktok_assets.sim.living import Lifecycle, LivingMarket, Market
 from tiktok_assets.sim.seeds import mix
 from tiktok_assets.sim.series import BLOCK, Blocks, daily, new_cums, window_sum
 
-if TYPE_CHECKING:
-    from tiktok_assets.sim.config import SimConfig
-
 __all__ = [
     "BLOCK",
-    "MARKETS",
     "ORDERS",
     "SORT_KEYS",
     "Creator",
@@ -47,7 +44,6 @@ VIDEO_POSTED_TO = dt.date(2026, 10, 31)
 
 SORT_KEYS: tuple[str, ...] = ("revenue", "sales", "price")
 ORDERS: tuple[str, ...] = ("desc", "asc")
-MAX_LIST_LAG_DAYS = 365
 
 _COUNTRIES = ("US", "GB", "ID", "MY", "TH", "VN", "PH", "SG")
 _SHOP_ADJ = ("Glow", "Urban", "Happy", "Pure", "Lucky", "Sunny", "Bold", "Fresh", "Cozy", "Wild")
@@ -101,23 +97,6 @@ def period_window(period: int, today: dt.date) -> tuple[dt.date, dt.date]:
 def _check_as_of(day: dt.date, as_of: dt.date | None) -> None:
     if as_of is not None and as_of <= day:
         raise ValueError(f"data of {day} is answered from the day after it on, not on {as_of}")
-
-
-def check_list_lag(days: object) -> int:
-    """`days` if it is a valid `list_lag_days` (`ValueError` naming the field otherwise)."""
-    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_LIST_LAG_DAYS:
-        raise ValueError(
-            f"list_lag_days must be an integer between 0 and {MAX_LIST_LAG_DAYS}, got {days!r}"
-        )
-    return days
-
-
-def check_market(market: object) -> Market:
-    """`market` if it is a known market (`ValueError` naming the field otherwise)."""
-    for known in MARKETS:
-        if market == known:
-            return known
-    raise ValueError(f"market must be one of {', '.join(MARKETS)}, got {market!r}")
 
 
 class World:

@@ -1,15 +1,9 @@
-"""Tracking: which ids the pipeline follows, how the set grows, and how it is refreshed.
+"""Tracking: which ids the pipeline follows, and how the set grows.
 
 - `seeds`: `tracked.yaml` and command-line ids, validated;
+- `tracked`: the tracked set, as the instance's dynamic partitions;
 - `discovery`: ids named by fetched rows (product lists, video details), and the rules;
-- `budget`: the projected monthly cost of the tracked set and the ceiling discovery keeps;
-- `batches`: ids as contiguous partition-key ranges, priced, fitted to the month's credits;
-- `ticks`: what each sensor and schedule tick decides (wrapped in `tiktok_assets.sensors`
-  and `tiktok_assets.schedules`);
-- `settings`: the environment variables and their defaults;
-- `cli`: `tiktok-assets track` and `untrack`.
+- `settings`: discovery's environment variables and their defaults.
+
+What is fetched for them, and when, is `tiktok_assets.refresh`'s business.
 """
-
-from tiktok_assets.tracking.settings import TrackingSettings, settings_from_env
-
-__all__ = ["TrackingSettings", "settings_from_env"]

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
 from tiktok_assets.api.ids import is_valid_id
+from tiktok_assets.names import CREATOR_PRODUCTS, SHOP_PRODUCTS, SNAPSHOT_DATE_KEY, VIDEO_DETAIL
 from tiktok_assets.partitions import split_key
 from tiktok_assets.warehouse.tables import metadata
 
@@ -54,15 +55,17 @@ class Feed:
 
 
 PRODUCT_FEEDS: tuple[Feed, ...] = (
-    Feed("shop_products", owner="shop_id", column="product_id", ranked=True),
-    Feed("creator_products", owner="creator_id", column="product_id", ranked=True),
-    Feed("video_detail", owner="id", column="product_id"),
+    Feed(SHOP_PRODUCTS, owner="shop_id", column="product_id", ranked=True),
+    Feed(CREATOR_PRODUCTS, owner="creator_id", column="product_id", ranked=True),
+    Feed(VIDEO_DETAIL, owner="id", column="product_id"),
 )
 CREATOR_FEEDS: tuple[Feed, ...] = (
-    Feed("video_detail", owner="id", column="creator_id"),
+    Feed(VIDEO_DETAIL, owner="id", column="creator_id"),
     # The documented product lists carry no creator; take one if the vendor ever adds it.
-    Feed("shop_products", owner="shop_id", raw_keys=("creator_id", "creator_ids"), ranked=True),
+    Feed(SHOP_PRODUCTS, owner="shop_id", raw_keys=("creator_id", "creator_ids"), ranked=True),
 )
+FEEDS: dict[str, tuple[Feed, ...]] = {"product": PRODUCT_FEEDS, "creator": CREATOR_FEEDS}
+"""The feeds of each discovered entity."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +148,7 @@ def new_events(
         owner_id, period = split_key(partition) if partition else (None, None)
         snapshot = None
         if materialization is not None:
-            snapshot = _snapshot_date(materialization.metadata.get("snapshot_date"))
+            snapshot = _snapshot_date(materialization.metadata.get(SNAPSHOT_DATE_KEY))
         events.append(ListEvent(feed, record.storage_id, partition, owner_id, period, snapshot))
     return events
 

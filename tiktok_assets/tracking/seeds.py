@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from tiktok_assets.api.ids import MAX_ID_LENGTH, is_valid_id
+from tiktok_assets.settings import Settings, get_settings
 
 ENTITIES: tuple[str, ...] = ("shop", "product", "creator", "video")
 FILE_KEYS: dict[str, str] = {f"{e}s": e for e in ENTITIES}
@@ -114,6 +115,14 @@ def parse_tracked(text: str | bytes, where: str = "tracked.yaml") -> TrackedIds:
     if invalid:
         raise InvalidIds(where, invalid)
     return TrackedIds(ids, digest)
+
+
+def tracked_file(settings: Settings | None = None) -> Path:
+    """`TIKTOK_TRACKED_FILE`, or `tracked.yaml` at the project root."""
+    from tiktok_assets.warehouse.resource import project_root
+
+    configured = (settings or get_settings()).tiktok_tracked_file
+    return configured or project_root() / "tracked.yaml"
 
 
 def read_tracked(path: Path) -> TrackedIds | None:

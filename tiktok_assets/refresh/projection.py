@@ -1,4 +1,4 @@
-"""The rule that keeps the tracked set inside the credit budget.
+"""The projected monthly cost of refreshing the tracked set, and the ceiling discovery keeps.
 
 Refreshing one tracked id costs, per month, one request per asset partition each schedule
 tick refreshes (list routes: at least one page), times the ticks of its cadence in a month.
@@ -21,7 +21,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from tiktok_assets.jobs import families_of
-from tiktok_assets.tracking.settings import HISTORY_ASSET, Cadence, HistoryCadence
+from tiktok_assets.names import PRODUCT_TOTAL
+from tiktok_assets.refresh.settings import HISTORY_ASSET, Cadence, HistoryCadence
 
 LIST_PAGE_SIZE = 50
 """Products on one page of a shop's list: a listed product's share of a list is 1/50 page."""
@@ -69,7 +70,7 @@ def monthly_cost_of_a_listed_product(
     return own + list_share
 
 
-DERIVED_FROM_LISTS = ("product_total",)
+DERIVED_FROM_LISTS = (PRODUCT_TOTAL,)
 """Assets whose partitions a tracked shop's list answers (see `economy.sources`)."""
 LISTED_PERIODS = (1, 7, 30, 90)
 

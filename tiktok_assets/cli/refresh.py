@@ -1,7 +1,7 @@
 """`tiktok-assets refresh [--dry-run]`: today's refresh, run on the instance, or its plan.
 
-It asks for exactly what the refresh automation asks for today (`ticks.refresh_tick`, the
-function the schedules call, for each cadence whose cron fires today: under the adaptive
+It asks for exactly what the refresh automation asks for today (`refresh.daily.refresh_tick`,
+the function the schedules call, for each cadence whose cron fires today: under the adaptive
 policy, the day's plan), runs each request in this process on the instance at
 `DAGSTER_HOME` (lists first, then what derives from them), waits, and prints the partitions
 by source, the requests and the credits. "Today" is `TIKTOK_TODAY` when set.
@@ -20,20 +20,28 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tiktok_assets import clock
-from tiktok_assets.settings import SettingsError, get_settings
+from tiktok_assets.cli.common import fail, open_instance, open_warehouse, settings_or_none
+from tiktok_assets.names import (
+    CREDITS_KEY,
+    DEFERRED_CREDITS_TAG,
+    DEFERRED_ROUTES_TAG,
+    RANGE_START_TAG,
+    REQUESTS_KEY,
+    SOURCE_KEY,
+)
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance, Definitions, RunRequest
 
-    from tiktok_assets.tracking.batches import Pricing
-    from tiktok_assets.tracking.settings import Cadence, TrackingSettings
+    from tiktok_assets.economy.pricing import Pricing
+    from tiktok_assets.refresh.settings import Cadence, RefreshSettings
 
 NAME = "tiktok-assets refresh"
 Print = Callable[[str], None]
 
 
-def register_refresh(commands: argparse._SubParsersAction) -> None:
-    """Add the `refresh` sub-command to the project's command line."""
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the `refresh` sub-command."""
     parser = commands.add_parser(
         "refresh",
         help="run today's refresh (what the schedules would launch) on the instance",
@@ -55,12 +63,12 @@ def fires_on(cadence: Cadence, day: dt.date) -> bool:
 
 
 def day_requests(
-    instance: DagsterInstance, pricing: Pricing, settings: TrackingSettings, out: Print
+    instance: DagsterInstance, pricing: Pricing, settings: RefreshSettings, out: Print
 ) -> list[RunRequest]:
     """What the refresh automation requests today, in the order to run it."""
     from dagster import SkipReason
 
-    from tiktok_assets.tracking.ticks import refresh_tick
+    from tiktok_assets.refresh.daily import refresh_tick
 
     log = logging.getLogger(NAME)
     requests: list[RunRequest] = []
@@ -97,15 +105,15 @@ def execute(
             asset_selection=list(request.asset_selection or []) or None,
             raise_on_error=False,
         )
-        label = f"{name} {request.tags.get('dagster/asset_partition_range_start', '')}..."
+        label = f"{name} {request.tags.get(RANGE_START_TAG, '')}..."
         if not result.success:
             failed += 1
             out(f"FAILED {label} (run {result.run_id}): {_failure(result)}")
         for event in result.get_asset_materialization_events():
             meta = event.materialization.metadata
-            sources[str(getattr(meta.get("tiktok/source"), "value", "api"))] += 1
-            requests_sent += int(getattr(meta.get("tiktok/requests"), "value", 0))
-            credits += int(getattr(meta.get("tiktok/credits"), "value", 0))
+            sources[str(getattr(meta.get(SOURCE_KEY), "value", "api"))] += 1
+            requests_sent += int(getattr(meta.get(REQUESTS_KEY), "value", 0))
+            credits += int(getattr(meta.get(CREDITS_KEY), "value", 0))
     by_source = ", ".join(f"{n:,} {s}" for s, n in sorted(sources.items())) or "none"
     out(
         f"{len(requests)} run(s), {failed} failed; partitions by source: {by_source}; "
@@ -129,16 +137,17 @@ def refresh_command(
     defs: Definitions,
     instance: DagsterInstance,
     pricing: Pricing,
-    settings: TrackingSettings,
+    settings: RefreshSettings,
     *,
     dry_run: bool,
     out: Print = print,
 ) -> int:
     """`tiktok-assets refresh`: exit status 0 when every run succeeded."""
-    from tiktok_assets.tracking.ticks import day_plan
+    from tiktok_assets.refresh.daily import AdaptiveRefresh, daily_refresh
 
-    if settings.adaptive and dry_run:
-        plan = day_plan(instance, pricing=pricing, settings=settings, write=False)
+    refresh = daily_refresh(settings)
+    if isinstance(refresh, AdaptiveRefresh) and dry_run:
+        plan = refresh.plan(instance, pricing, write=False)
         out(plan.summary())
         for batch in (*plan.first, *plan.then):
             out(f"  would run {batch.label}")
@@ -155,8 +164,6 @@ def refresh_command(
 
 def _say_deferred(requests: Sequence[RunRequest], out: Print) -> None:
     """State what the day's plan deferred (its runs carry it in their tags), never silently."""
-    from tiktok_assets.refresh.plan import DEFERRED_CREDITS_TAG, DEFERRED_ROUTES_TAG
-
     tags = next((r.tags for r in requests if DEFERRED_ROUTES_TAG in r.tags), None)
     if tags and int(tags[DEFERRED_ROUTES_TAG]):
         out(
@@ -167,20 +174,18 @@ def _say_deferred(requests: Sequence[RunRequest], out: Print) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        settings = get_settings()
-        from tiktok_assets.tracking.settings import settings_from_env
-
-        tracking = settings_from_env(settings)
-    except (SettingsError, ValueError) as exc:
-        print(f"{NAME}: {exc}", file=sys.stderr)
+    settings = settings_or_none("refresh")
+    if settings is None:
         return 2
-    from dagster import build_resources
+    from tiktok_assets.refresh.settings import refresh_settings
 
-    from tiktok_assets.definitions import defs
-    from tiktok_assets.resources import resources
-    from tiktok_assets.tracking.batches import Pricing
-    from tiktok_assets.tracking.cli import open_instance
+    try:
+        refresh = refresh_settings(settings)
+    except ValueError as exc:
+        return fail("refresh", str(exc))
+    from tiktok_assets.definitions import build_definitions
+    from tiktok_assets.economy.pricing import Pricing
+    from tiktok_assets.resources import credit_terms
 
     instance = open_instance("refresh")
     if instance is None:
@@ -188,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
     log = logging.getLogger(NAME)  # the plan's summary and what it deferred
     log.setLevel(logging.INFO)
     log.addHandler(logging.StreamHandler(sys.stdout))
-    with instance, build_resources(resources(settings)) as bound:
-        pricing = Pricing.from_resources(bound.warehouse, bound.api, bound.credit_budget)
-        return refresh_command(defs, instance, pricing, tracking, dry_run=args.dry_run)
+    pricing = Pricing(open_warehouse(settings).engine, credit_terms(settings))
+    with instance:
+        return refresh_command(
+            build_definitions(settings), instance, pricing, refresh, dry_run=args.dry_run
+        )

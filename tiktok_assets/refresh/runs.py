@@ -1,4 +1,4 @@
-"""Batched runs: tracked ids become a few partition-key ranges, priced before launch.
+"""Ranged runs: tracked ids become a few partition-key ranges, priced before launch.
 
 Dynamic partition keys keep the order they were added in, so a slice of that order is a
 contiguous range: `first..last` for a detail job, `first|p1..last|p2` for a period job (a
@@ -6,35 +6,33 @@ multi-partition range is the cross product of the id range and the period range,
 periods `1, 7, 30, 90` are ordered, so `1..7` means `{1, 7}`). A tick thus launches one run
 per chunk of ids and job instead of one run per partition.
 
-Every batch is priced with the cost planner (one call for the whole tick) and launched only
-while the month's usable credits cover it; runs carry the plan's tags and who launched them.
+Every batch is priced with the cost planner (one call for the whole tick,
+`economy.pricing`) and launched only while the month's usable credits cover it; runs carry
+the plan's tags and who launched them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-import sqlalchemy as sa
 from dagster import AssetKey, RunRequest
 
-from tiktok_assets.api.resource import TikTokShopAPI
+from tiktok_assets import clock
 from tiktok_assets.catalog import SOURCES, AssetSource
-from tiktok_assets.economy import CostPlan, CreditBudgetResource, plan_partitions
-from tiktok_assets.economy.planner import AssetCost
+from tiktok_assets.economy.planner import CostPlan
+from tiktok_assets.economy.pricing import Pricing
 from tiktok_assets.jobs import FAMILIES, JobFamily, families_of
-from tiktok_assets.tracking.settings import HISTORY_ASSET, Cadence, HistoryCadence
-from tiktok_assets.warehouse import Warehouse
-
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-LAUNCHED_BY_TAG = "tiktok/launched_by"
-BATCH_TAG = "tiktok/batch"
-IDS_TAG = "tiktok/ids"
-
-_LABEL_SEP = "#"
+from tiktok_assets.names import (
+    BATCH_TAG,
+    IDS_TAG,
+    LAUNCHED_BY_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+)
+from tiktok_assets.refresh.settings import HISTORY_ASSET, Cadence, HistoryCadence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,47 +258,10 @@ class Launch:
         return text
 
 
-def price_batches(
-    engine: sa.Engine,
-    batches: Sequence[Batch],
-    *,
-    page_size: int,
-    rate_per_minute: int,
-    monthly_credit_limit: int,
-    credit_reserve: int,
-    reconcile_sample: int | None = None,
-) -> list[PricedBatch]:
-    """Each batch's cost plan, from ONE planner call (one pass over the request journal).
-
-    The planner totals its rows per `AssetSource.asset`; labelling each batch's sources
-    with the batch's index gives one row per (batch, asset), which are then split back.
-    """
-    if not batches:
-        return []
-    items: list[tuple[AssetSource, str]] = []
-    for index, batch in enumerate(batches):
-        labelled = {
-            s.asset: dataclasses.replace(s, asset=f"{s.asset}{_LABEL_SEP}{index}")
-            for s in batch.family.sources
-        }
-        items += [(labelled[source.asset], key) for source, key in batch.items()]
-    plan = plan_partitions(
-        engine,
-        items,
-        page_size=page_size,
-        rate_per_minute=rate_per_minute,
-        monthly_credit_limit=monthly_credit_limit,
-        credit_reserve=credit_reserve,
-        reconcile_sample=reconcile_sample,
-    )
-    rows: dict[int, list[AssetCost]] = {i: [] for i in range(len(batches))}
-    for row in plan.rows:
-        asset, _, index = row.asset.rpartition(_LABEL_SEP)
-        rows[int(index)].append(dataclasses.replace(row, asset=asset))
-    return [
-        PricedBatch(batch, dataclasses.replace(plan, rows=tuple(rows[i])))
-        for i, batch in enumerate(batches)
-    ]
+def price_batches(pricing: Pricing, batches: Sequence[Batch]) -> list[PricedBatch]:
+    """Each batch's cost plan, from ONE planner call (`Pricing.price`)."""
+    plans = pricing.price([batch.items() for batch in batches])
+    return [PricedBatch(b, plan) for b, plan in zip(batches, plans, strict=True)]
 
 
 def fit_budget(priced: Sequence[PricedBatch], allowance: int | None = None) -> Launch:
@@ -321,6 +282,49 @@ def fit_budget(priced: Sequence[PricedBatch], allowance: int | None = None) -> L
         else:
             deferred.append(p)
     return Launch(tuple(launched), tuple(deferred), available)
+
+
+def launch(
+    batches: Sequence[Batch],
+    pricing: Pricing,
+    log: logging.Logger,
+    name: str,
+    *,
+    paced: bool,
+) -> Launch:
+    """The batches that fit the month's credits (`paced`: and what is left of the day's
+    share; the adaptive plan gives what is deferred the burst on its next day), logged."""
+    allowance = pricing.allowance(clock.today())[1] if paced else None
+    launch = fit_budget(price_batches(pricing, batches), allowance)
+    if allowance is not None and launch.deferred:
+        launch = _fill(launch, pricing, allowance - launch.credits)
+    (log.warning if launch.deferred else log.info)(f"{name}: {launch.summary()}")
+    return launch
+
+
+def _fill(launch: Launch, pricing: Pricing, left: int) -> Launch:
+    """Launch the longest first part of each deferred batch that the day's `left` credits
+    cover (bisecting its ids, priced each time): a day's new ids start their first fetch
+    with what the day has left instead of all waiting for the next plan."""
+    launched, deferred = list(launch.launched), []
+    for p in launch.deferred:
+        ids, fits = p.batch.ids, None
+        low, high = 1, len(ids) - 1
+        while low <= high and left > 0:
+            middle = (low + high) // 2
+            [part] = price_batches(pricing, [dataclasses.replace(p.batch, ids=ids[:middle])])
+            if part.plan.credits <= left:
+                fits, low = part, middle + 1
+            else:
+                high = middle - 1
+        if fits is None:
+            deferred.append(p)
+            continue
+        launched.append(fits)
+        left -= fits.plan.credits
+        rest = dataclasses.replace(p.batch, ids=ids[len(fits.batch.ids) :])
+        deferred += price_batches(pricing, [rest])
+    return Launch(tuple(launched), tuple(deferred), launch.credits_available)
 
 
 # -- run requests --------------------------------------------------------------------------
@@ -389,50 +393,3 @@ def run_requests(
         )
         for p, (_, position) in zip(launch.launched, batches, strict=True)
     ]
-
-
-def short_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-@dataclasses.dataclass(frozen=True)
-class Pricing:
-    """What the planner needs from the resources: the journal's engine, page size, budget."""
-
-    engine: sa.Engine
-    page_size: int
-    rate_per_minute: int
-    monthly_credit_limit: int
-    credit_reserve: int
-    reconcile_sample: int | None = None
-    """The runs' sample size: derivable partitions are priced as derived (None: as paid)."""
-
-    @classmethod
-    def from_resources(
-        cls, warehouse: Warehouse, api: TikTokShopAPI, credit_budget: CreditBudgetResource
-    ) -> Pricing:
-        """The planner's inputs from the resources a tick receives."""
-        budget = credit_budget.settings
-        return cls(
-            engine=warehouse.engine,
-            page_size=api.page_size,
-            rate_per_minute=api.rate_per_minute,
-            monthly_credit_limit=budget.monthly_credit_limit,
-            credit_reserve=budget.credit_reserve,
-            reconcile_sample=credit_budget.reconcile_sample,
-        )
-
-    @property
-    def usable_credits(self) -> int:
-        return self.monthly_credit_limit - self.credit_reserve
-
-    def price(self, batches: Sequence[Batch]) -> list[PricedBatch]:
-        return price_batches(
-            self.engine,
-            batches,
-            page_size=self.page_size,
-            rate_per_minute=self.rate_per_minute,
-            monthly_credit_limit=self.monthly_credit_limit,
-            credit_reserve=self.credit_reserve,
-            reconcile_sample=self.reconcile_sample,
-        )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-import sqlalchemy as sa
+from tiktok_assets.cli.common import fail, open_warehouse, settings_or_none
 
 
-def register_db(commands: argparse._SubParsersAction) -> None:
-    """Add the `db` sub-command to the project's command line."""
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the `db` sub-command."""
     parser = commands.add_parser(
         "db",
         help="show or upgrade the warehouse's schema revision (alembic)",
@@ -21,37 +20,43 @@ def register_db(commands: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="db_action", required=True)
     actions.add_parser("upgrade", help="bring the warehouse to the newest revision, rows kept")
     actions.add_parser("current", help="print the warehouse's revision and the newest one")
-    parser.set_defaults(run=_run_db)
+    parser.set_defaults(run=_run)
 
 
-def _run_db(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
     from tiktok_assets.warehouse.engine import get_engine
     from tiktok_assets.warehouse.migrate import current, head_revision, upgrade
-    from tiktok_assets.warehouse.resource import safe_url, warehouse_url
+    from tiktok_assets.warehouse.resource import safe_url
 
-    url = warehouse_url()
+    command = f"db {args.db_action}"
+    settings = settings_or_none(command)
+    if settings is None:
+        return 2
+    warehouse = open_warehouse(settings)
+    url = safe_url(warehouse.url)
     try:
-        engine = get_engine(url)
+        engine = get_engine(warehouse.url)  # not `warehouse.engine`, which would upgrade it
         if args.db_action == "upgrade":
             done = upgrade(engine)
             if done.created:
-                print(f"{safe_url(url)}: created every table at revision {done.after}")
+                print(f"{url}: created every table at revision {done.after}")
             elif done.before == done.after:
-                print(f"{safe_url(url)}: already at the newest revision {done.after}")
+                print(f"{url}: already at the newest revision {done.after}")
             else:
                 before = done.before or "first release (unversioned)"
-                print(f"{safe_url(url)}: upgraded from {before} to {done.after}")
+                print(f"{url}: upgraded from {before} to {done.after}")
             return 0
         revision = current(engine)
     except sa.exc.SQLAlchemyError as exc:
         first = str(exc).splitlines()[0][:300]
-        print(
-            f"tiktok-assets db {args.db_action}: the warehouse at {safe_url(url)} failed "
-            f"({type(exc).__name__}: {first}); check TIKTOK_WAREHOUSE_URL",
-            file=sys.stderr,
+        return fail(
+            command,
+            f"the warehouse at {url} failed ({type(exc).__name__}: {first}); check "
+            "TIKTOK_WAREHOUSE_URL",
         )
-        return 2
     head = head_revision()
     state = "up to date" if revision == head else "run `tiktok-assets db upgrade`"
-    print(f"{safe_url(url)}: revision {revision or 'none'} (newest {head}: {state})")
+    print(f"{url}: revision {revision or 'none'} (newest {head}: {state})")
     return 0

@@ -13,31 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 
+from tiktok_assets.cli.common import open_instance
 from tiktok_assets.tracking.seeds import ENTITIES, InvalidIds, TrackedFileError, validate_ids
-
-Run = Callable[[argparse.Namespace], int]
-
-
-def _fail(command: str, message: str) -> int:
-    print(f"tiktok-assets {command}: {message}", file=sys.stderr)
-    return 2
-
-
-def open_instance(command: str):  # type: ignore[no-untyped-def]
-    """The instance at DAGSTER_HOME, or None after printing why not."""
-    from dagster import DagsterError, DagsterInstance
-
-    try:
-        return DagsterInstance.get()
-    except DagsterError as exc:  # DAGSTER_HOME unset or missing, a bad dagster.yaml
-        _fail(
-            command,
-            f"cannot open the Dagster instance ({exc}). Set DAGSTER_HOME to the instance "
-            "folder (the project's is ./dagster_home)",
-        )
-        return None
 
 
 def _ids(command: str, args: argparse.Namespace) -> list[str] | None:
@@ -78,8 +56,7 @@ def _track(args: argparse.Namespace) -> int:
 
 
 def _still_in_file(entity: str, ids: list[str]) -> list[str]:
-    from tiktok_assets.tracking.seeds import read_tracked
-    from tiktok_assets.tracking.settings import tracked_file
+    from tiktok_assets.tracking.seeds import read_tracked, tracked_file
 
     try:
         seeds = read_tracked(tracked_file())
@@ -91,7 +68,7 @@ def _still_in_file(entity: str, ids: list[str]) -> list[str]:
 
 def _untrack(args: argparse.Namespace) -> int:
     from tiktok_assets.partitions import IDS_BY_ENTITY
-    from tiktok_assets.tracking.settings import tracked_file
+    from tiktok_assets.tracking.seeds import tracked_file
 
     ids = _ids("untrack", args)
     if ids is None:
@@ -120,7 +97,7 @@ def _untrack(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_tracking(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction) -> None:
     """Add `track` and `untrack` to the `tiktok-assets` sub-commands."""
     for command, run, verb in (
         ("track", _track, "start tracking"),
