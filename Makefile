@@ -9,4 +9,4 @@ test:
 bench:
 	./scripts/bench
 lint:
-	./scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+	./scripts/bootstrap && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports

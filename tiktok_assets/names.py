@@ -1,11 +1,19 @@
-"""Names that one module writes and another reads: asset keys, run tags, metadata keys.
+"""The project's vocabulary, shared by every layer: the vendor's periods, asset keys, run tags
+and metadata keys.
 
 Every asset key here is also its warehouse table's name and its endpoint's name. A tag or a
 metadata key is defined once, here, and imported by its writer and by its readers alike.
-Imports nothing: every layer of the package may use it.
+Imports nothing: every layer of the package may use it (the settings' validation included).
 """
 
 from __future__ import annotations
+
+# -- the vendor's rolling windows, in days ending yesterday ------------------------------------
+
+AGGREGATE_PERIODS: tuple[int, ...] = (1, 7, 30, 90)
+"""The periods of every aggregate route (shops, products, creators)."""
+VIDEO_PERIODS: tuple[int, ...] = (1, 7, 30)
+"""The periods of a video's metrics."""
 
 # -- assets (= tables = endpoints) ------------------------------------------------------------
 

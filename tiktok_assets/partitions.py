@@ -13,7 +13,7 @@ from dagster import (
     StaticPartitionsDefinition,
 )
 
-from tiktok_assets.api.endpoints import AGGREGATE_PERIODS, VIDEO_PERIODS
+from tiktok_assets.names import AGGREGATE_PERIODS, VIDEO_PERIODS
 
 shop_ids = DynamicPartitionsDefinition(name="shop_ids")
 product_ids = DynamicPartitionsDefinition(name="product_ids")

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tiktok_assets.names import AGGREGATE_PERIODS
+
 
 class SettingsError(ValueError):
     """One or more environment variables hold a value the package cannot use."""
@@ -48,8 +50,6 @@ def _lower(value: Any) -> Any:
 
 def _periods(value: Any) -> Any:
     """`1,7` -> (1, 7); `none` -> (); each among the aggregate periods."""
-    from tiktok_assets.api.endpoints import AGGREGATE_PERIODS  # the API package imports clock
-
     value = _stripped(value)
     if not isinstance(value, str):
         return value
@@ -63,8 +63,6 @@ def _periods(value: Any) -> Any:
 
 def _period(value: Any) -> Any:
     """One aggregate period: 1, 7, 30 or 90."""
-    from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
-
     value = _whole(value)
     if value not in AGGREGATE_PERIODS:
         raise ValueError("not an aggregate period")

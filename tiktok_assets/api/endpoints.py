@@ -13,9 +13,8 @@ from typing import Any, Literal
 from tiktok_assets.api import models
 from tiktok_assets.api.errors import BadRequest
 from tiktok_assets.api.ids import validate_id
+from tiktok_assets.names import AGGREGATE_PERIODS, VIDEO_PERIODS
 
-AGGREGATE_PERIODS: tuple[int, ...] = (1, 7, 30, 90)
-VIDEO_PERIODS: tuple[int, ...] = (1, 7, 30)
 DEFAULT_PERIOD = 30
 
 

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from tiktok_assets.api.endpoints import AGGREGATE_PERIODS
 from tiktok_assets.catalog import SOURCES, AssetSource
 from tiktok_assets.jobs import families_of
 from tiktok_assets.names import (
+    AGGREGATE_PERIODS,
     CREATOR_PRODUCTS,
     PRODUCT_HISTORY,
     PRODUCT_TOTAL,
