@@ -31,3 +31,25 @@ def test_every_test_asserts_something() -> None:
             if is_test and node.name.startswith("test_") and not _asserts(node):
                 silent.append(f"{path.relative_to(TESTS)}::{node.name}")
     assert silent == [], f"tests that assert nothing: {silent}"
+
+
+def test_the_readme_layout_names_every_module_and_package_of_the_tree() -> None:
+    """The README's "Layout" block names each top-level module and package of `tiktok_assets`,
+    and nothing that is not there."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    named = set(re.findall(r"\b([a-z_]+(?:\.py|/))", block))
+    package = root / "tiktok_assets"
+    tree = {
+        f"{p.name}/" if p.is_dir() else p.name
+        for p in package.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists())
+        or (p.suffix == ".py" and p.stem != "__init__")
+    }
+    assert tree <= named, f"missing from the README's layout: {sorted(tree - named)}"
+    outside = {"scripts/", "deploy/", "benchmarks/", "tiktok_assets/"}
+    stale = {n for n in named - outside if not list(package.rglob(n.rstrip("/")))}
+    assert not stale, f"named in the README's layout but not in the tree: {sorted(stale)}"

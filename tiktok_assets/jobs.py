@@ -14,7 +14,7 @@ Assets with different partitions definitions cannot share a run, so each entity 
 | `video_detail_job` | video_detail | video_ids |
 | `video_period_job` | video_metrics | video_ids × video periods |
 
-Sensors launch these jobs over partition key ranges (see `tiktok_assets.tracking.batches`).
+Sensors launch these jobs over partition key ranges (see `tiktok_assets.refresh.runs`).
 """
 
 from __future__ import annotations

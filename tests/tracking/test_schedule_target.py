@@ -1,4 +1,4 @@
-"""Why the refresh schedules hand their runs to a sensor (`tiktok_assets/refresh/requests.py`).
+"""Why the refresh schedules hand their runs to a sensor (`tiktok_assets/refresh/handoff.py`).
 
 A schedule has one target. Given an asset selection (`target=`), Dagster builds it into one
 asset job, and an asset job's assets must share one partitions definition; the refresh runs

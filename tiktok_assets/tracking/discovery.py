@@ -11,7 +11,7 @@ to a `Selector`, which applies the rules:
 - malformed ids (not 1 to 20 digits) are skipped and reported, never added;
 - at most `TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK` new ids per tick: the cursor stops before
   the first materialization not fully taken, which the next tick reads again;
-- past the budget's allowance (see `tracking.budget`; each id priced at its own monthly
+- past the budget's allowance (see `refresh.projection`; each id priced at its own monthly
   cost: a product on a tracked shop's list costs less, its totals being derived) ids are
   dropped and counted; the
   cursor moves on (a later refresh of the list offers them again).
