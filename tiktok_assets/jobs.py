@@ -23,15 +23,12 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from dagster import (
-    AssetKey,
     AssetSelection,
-    DynamicPartitionsDefinition,
     PartitionsDefinition,
     define_asset_job,
 )
 
 from tiktok_assets.catalog import SOURCES, AssetSource
-from tiktok_assets.partitions import IDS_BY_ENTITY
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -54,15 +51,6 @@ class JobFamily:
     @property
     def has_period(self) -> bool:
         return bool(self.periods)
-
-    @property
-    def ids_def(self) -> DynamicPartitionsDefinition:
-        """The dynamic definition of the entity's ids."""
-        return IDS_BY_ENTITY[self.entity]
-
-    @property
-    def asset_keys(self) -> list[AssetKey]:
-        return [AssetKey(a) for a in self.assets]
 
     @property
     def sources(self) -> list[AssetSource]:

@@ -30,7 +30,6 @@ class Endpoint:
     periods: tuple[int, ...] = ()
     paged: bool = False
     returns_list: bool = False
-    sortable: bool = False
     takes_id: bool = True
 
     @property
@@ -59,7 +58,6 @@ SHOP_PRODUCTS = Endpoint(
     periods=AGGREGATE_PERIODS,
     paged=True,
     returns_list=True,
-    sortable=True,
 )
 PRODUCT_DETAIL = Endpoint(
     "product_detail",

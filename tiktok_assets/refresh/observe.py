@@ -45,7 +45,6 @@ LIST_GROWTH = 5
 """Products a list may gain since its last answer: priced in, so that a list crossing a page
 boundary does not take the day over its share."""
 
-HISTORY = PRODUCT_HISTORY
 SETTLE_DAYS = 3
 """The vendor revises the last days of a series for this long: a series fetch overlaps the
 last one by as much."""
@@ -209,7 +208,7 @@ def observe(
     """An `Observed` for every route of every tracked id (one per asset partition; the daily
     series once per product, at the period that keeps it gapless)."""
     since = today - dt.timedelta(days=LOOKBACK_DAYS)
-    stats = {a: _answers(engine, s, since) for a, s in SOURCES.items() if a != HISTORY}
+    stats = {a: _answers(engine, s, since) for a, s in SOURCES.items() if a != PRODUCT_HISTORY}
     histories = _history_fetches(engine)
     revenue_of: dict[str, dict[str, float]] = {}  # entity -> id -> newest revenue (or views)
     for asset, by_route in stats.items():
@@ -240,7 +239,7 @@ def observe(
                 if asset == PRODUCT_TOTAL:
                     own = {**on_lists, **own}
                 for entity_id in ids:
-                    if asset == HISTORY:
+                    if asset == PRODUCT_HISTORY:
                         last = histories.get(entity_id)
                         period = history_period(last, today, first_history_period)
                         route = Route(asset, entity_id, period)
@@ -249,7 +248,7 @@ def observe(
                     for period in family.periods or (0,):
                         route = Route(asset, entity_id, period)
                         routes[route] = own.get(route, worth.get(entity_id, 0.0))
-                weights = _weights(routes, by_period=asset != HISTORY)
+                weights = _weights(routes, by_period=asset != PRODUCT_HISTORY)
                 for route in routes:
                     observed.append(
                         _observed(route, known, histories, weights[route], page_size, listed, sizes)
@@ -289,7 +288,7 @@ def _observed(
     listed: Mapping[str, Route],
     sizes: Mapping[str, int],
 ) -> Observed:
-    if route.asset == HISTORY:
+    if route.asset == PRODUCT_HISTORY:
         last = histories.get(route.entity_id)
         weekly = known.get(Route(PRODUCT_TOTAL, route.entity_id, 7))
         rate = weekly.rate() if weekly is not None else change_rate(0, 0, 1.0)

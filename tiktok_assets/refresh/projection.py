@@ -21,8 +21,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from tiktok_assets.jobs import families_of
-from tiktok_assets.names import PRODUCT_TOTAL
-from tiktok_assets.refresh.settings import HISTORY_ASSET, Cadence, HistoryCadence
+from tiktok_assets.names import PRODUCT_HISTORY, PRODUCT_TOTAL
+from tiktok_assets.refresh.settings import Cadence, HistoryCadence
 
 LIST_PAGE_SIZE = 50
 """Products on one page of a shop's list: a listed product's share of a list is 1/50 page."""
@@ -49,7 +49,7 @@ def monthly_requests_per_id(
             for asset in family.assets:
                 if asset in derived:
                     continue
-                if history is not None and asset == HISTORY_ASSET:
+                if history is not None and asset == PRODUCT_HISTORY:
                     per_tick += 1 if cadence.name == history.cadence else 0
                 else:
                     per_tick += partitions

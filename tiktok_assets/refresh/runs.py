@@ -29,10 +29,11 @@ from tiktok_assets.names import (
     BATCH_TAG,
     IDS_TAG,
     LAUNCHED_BY_TAG,
+    PRODUCT_HISTORY,
     RANGE_END_TAG,
     RANGE_START_TAG,
 )
-from tiktok_assets.refresh.settings import HISTORY_ASSET, Cadence, HistoryCadence
+from tiktok_assets.refresh.settings import Cadence, HistoryCadence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,12 +142,12 @@ def _asset_periods(
 ) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
     """(assets, periods) of the runs of one job: the daily series, when it has its own
     cadence, apart from the job's other assets."""
-    if history is None or HISTORY_ASSET not in family.assets:
+    if history is None or PRODUCT_HISTORY not in family.assets:
         return [((), periods)]
-    others = tuple(a for a in family.assets if a != HISTORY_ASSET)
+    others = tuple(a for a in family.assets if a != PRODUCT_HISTORY)
     groups = [(others, periods)] if periods else []
     if history_periods:
-        groups.append(((HISTORY_ASSET,), history_periods))
+        groups.append(((PRODUCT_HISTORY,), history_periods))
     return groups
 
 

@@ -29,7 +29,6 @@ import dataclasses
 import datetime as dt
 from functools import lru_cache
 
-from tiktok_assets.names import PRODUCT_HISTORY
 from tiktok_assets.settings import Settings, get_settings
 
 _CRON_SAMPLE_START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # a Monday
@@ -64,8 +63,6 @@ class Cadence:
     def runs_per_month(self) -> float:
         return ticks_per_month(self.cron, self.timezone)
 
-
-HISTORY_ASSET = PRODUCT_HISTORY
 
 CADENCE_NAMES = ("daily", "weekly")
 """The refresh cadences, each with its schedule (`<name>_refresh_schedule`)."""

@@ -34,13 +34,6 @@ def default_url() -> str:
     return f"sqlite:///{project_root() / 'data' / 'warehouse.sqlite'}"
 
 
-def warehouse_url() -> str:
-    """The warehouse's URL for code outside Dagster (CLI): the variable, or the default."""
-    from tiktok_assets.settings import get_settings
-
-    return get_settings().tiktok_warehouse_url or default_url()
-
-
 def configured_url(settings: Settings | None = None) -> str | EnvVar:
     """`EnvVar(TIKTOK_WAREHOUSE_URL)` when it is set (so the UI shows no credentials)."""
     url = (settings or get_settings()).tiktok_warehouse_url
