@@ -7,6 +7,8 @@
   and `product_period_job`;
 - `creator_discovery_sensor` reads new `video_detail` rows (and creator ids in lists, if the
   vendor ever adds them), adds to `creator_ids` and launches `creator_period_job`;
+- `shop_discovery_sensor` ranks the shops the products' profiles and the creators' lists name
+  and admits them into `shop_ids` while the day's credits pay (`tiktok_assets.refresh.shops`);
 - `derived_refresh_sensor` launches the product totals a refresh left for after its lists;
 - `refresh_launch_sensor` launches the runs a refresh schedule recorded.
 
@@ -119,6 +121,44 @@ def _discovery_sensor(
     return _discover
 
 
+def _shop_discovery_sensor(status: DefaultSensorStatus) -> SensorDefinition:
+    @sensor(
+        name="shop_discovery_sensor",
+        jobs=[f.job for f in families_of("shop")],
+        minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
+        default_status=status,
+        description=(
+            "After product_detail or creator_products materialize, ranks the shops they name "
+            "(by the revenue of their products seen and the tracked creators selling them), "
+            "admits them into shop_ids in that order while the day's credits pay for their "
+            "first fetch, and records every candidate and why in discovery_candidates "
+            "(TIKTOK_DISCOVER_SHOPS=0: recorded, never admitted)."
+        ),
+    )
+    def shop_discovery_sensor(
+        context: SensorEvaluationContext,
+        warehouse: Warehouse,
+        api: TikTokShopAPI,
+        credit_budget: CreditBudgetResource,
+    ) -> SensorResult:
+        from tiktok_assets.economy.pricing import Pricing
+        from tiktok_assets.refresh.settings import refresh_settings
+        from tiktok_assets.refresh.shops import shop_discovery_tick
+        from tiktok_assets.tracking.settings import discovery_settings
+
+        return shop_discovery_tick(
+            context.instance,
+            context.cursor,
+            pricing=Pricing.from_resources(warehouse, api, credit_budget),
+            discovery=discovery_settings(),
+            settings=refresh_settings(),
+            log=context.log,
+            name="shop_discovery_sensor",
+        )
+
+    return shop_discovery_sensor
+
+
 def _derived_refresh_sensor(status: DefaultSensorStatus) -> SensorDefinition:
     @sensor(
         name="derived_refresh_sensor",
@@ -201,6 +241,7 @@ def tracking_sensors(settings: Settings) -> list[SensorDefinition]:
             "and requests their totals and product lists.",
             status,
         ),
+        _shop_discovery_sensor(status),
         _derived_refresh_sensor(status),
         refresh_launch_sensor,
     ]

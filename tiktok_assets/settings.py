@@ -43,6 +43,18 @@ def _whole(value: Any) -> Any:
     return value
 
 
+def _flag(value: Any) -> Any:
+    """`1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off` (any case)."""
+    value = _stripped(value)
+    if isinstance(value, str):
+        words = {"1": True, "true": True, "yes": True, "on": True}
+        words |= {"0": False, "false": False, "no": False, "off": False}
+        if value.lower() not in words:
+            raise ValueError("not a flag")
+        return words[value.lower()]
+    return value
+
+
 def _lower(value: Any) -> Any:
     value = _stripped(value)
     return value.lower() if isinstance(value, str) else value
@@ -159,6 +171,8 @@ class Settings(BaseSettings):
     tiktok_discovery_budget_share: Annotated[float, BeforeValidator(_stripped)] = Field(
         default=1.0, ge=0
     )
+    tiktok_discover_shops: Annotated[bool, BeforeValidator(_flag)] = True
+    tiktok_dormant_days: Whole = Field(default=30, ge=1, le=90)
     tiktok_refresh_chunk_ids: Whole = Field(default=1000, ge=1)
     tiktok_refresh_max_runs_per_job: Whole = Field(default=12, ge=1)
     tiktok_daily_cron: Cron = "0 6 * * *"
@@ -232,6 +246,8 @@ ALLOWED = {
     "tiktok_discovery_max_new_ids_per_tick": "a whole number >= 1",
     "tiktok_discovery_top_n": "a whole number >= 1",
     "tiktok_discovery_budget_share": "a number >= 0 (0: no budget rule)",
+    "tiktok_discover_shops": "1 or 0 (true/false, on/off): whether discovery adds shops",
+    "tiktok_dormant_days": "a whole number of days from 1 to 90",
     "tiktok_refresh_chunk_ids": "a whole number >= 1",
     "tiktok_refresh_max_runs_per_job": "a whole number >= 1",
     "tiktok_daily_cron": "a valid cron string, e.g. '0 6 * * *'",

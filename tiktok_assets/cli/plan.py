@@ -139,7 +139,7 @@ def _run_outlook(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         with instance:
-            days = outlook(
+            days, asleep = outlook(
                 warehouse.engine,
                 tracked_ids(instance),
                 pricing=Pricing(warehouse.engine, terms),
@@ -154,5 +154,5 @@ def _run_outlook(args: argparse.Namespace, settings: Settings) -> int:
             "TIKTOK_REFRESH_POLICY=uniform: the schedules follow their cadences; this is what "
             "the adaptive policy would do instead"
         )
-    print(outlook_table(days))
+    print(outlook_table(days, asleep))
     return 0

@@ -42,6 +42,7 @@ from tiktok_assets.refresh.plan import (
 from tiktok_assets.refresh.plan import run_requests as plan_run_requests
 from tiktok_assets.refresh.runs import Batch, Launch, cadence_batches, launch, run_requests
 from tiktok_assets.refresh.settings import Cadence, RefreshSettings
+from tiktok_assets.tracking.dormancy import dormancy
 from tiktok_assets.tracking.tracked import tracked_ids
 
 PLAN_TAGS = (DAY_TAG, PLAN_TAG, POLICY_TAG, DEFERRED_ROUTES_TAG, DEFERRED_CREDITS_TAG)
@@ -71,14 +72,19 @@ class UniformRefresh:
         """Why the cadence has nothing to refresh under the policy, if it has not: never."""
         return None
 
-    def _batches(self, cadence: Cadence, instance: DagsterInstance) -> list[Batch]:
+    def _batches(
+        self, cadence: Cadence, instance: DagsterInstance, pricing: Pricing
+    ) -> list[Batch]:
         s = self.settings
+        tracked = tracked_ids(instance)
+        asleep = dormancy(pricing.engine, tracked, days=s.dormant_days)
         return cadence_batches(
             cadence,
-            tracked_ids(instance),
+            tracked,
             chunk_ids=s.chunk_ids,
             max_runs=s.max_runs_per_job,
             history=s.history,
+            skip={"shop": asleep.shops, "product": asleep.products},
         )
 
     def runs(
@@ -93,7 +99,7 @@ class UniformRefresh:
     ) -> list[RunRequest] | SkipReason:
         """Every tracked id of the jobs the cadence covers, as a few ranged runs that fit the
         month's credits (the totals the lists answer priced with them, but left for later)."""
-        batches = self._batches(self.settings.cadence(cadence_name), instance)
+        batches = self._batches(self.settings.cadence(cadence_name), instance, pricing)
         if not batches:
             return SkipReason(f"{name}: nothing to refresh (no tracked ids for its jobs)")
         launched = launch(batches, pricing, log, name, paced=False)

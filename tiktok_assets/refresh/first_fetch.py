@@ -11,7 +11,7 @@ runs themselves: the daemon applies a `SensorResult`'s partition requests, then 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from dagster import (
@@ -40,6 +40,7 @@ from tiktok_assets.tracking.discovery import (
     new_events,
     parse_cursor,
 )
+from tiktok_assets.tracking.dormancy import dormancy
 from tiktok_assets.tracking.seeds import ENTITIES, read_tracked
 from tiktok_assets.tracking.settings import DiscoverySettings
 from tiktok_assets.tracking.tracked import tracked_ids
@@ -50,15 +51,17 @@ def _outlook(
     pricing: Pricing,
     discovery: DiscoverySettings,
     settings: RefreshSettings,
-    listed: int = 0,
+    listed: Collection[str] = (),
 ) -> Projection:
-    """The tracked set's projected monthly refresh cost against discovery's ceiling."""
+    """The tracked set's projected monthly refresh cost against discovery's ceiling (the
+    dormant ids cost nothing: they are not refreshed)."""
+    active = dormancy(pricing.engine, tracked, days=settings.dormant_days).active(tracked)
     return projection(
-        {e: len(v) for e, v in tracked.items()},
+        {e: len(v) for e, v in active.items()},
         settings.cadences,
         usable_credits=pricing.usable_credits,
         budget_share=discovery.budget_share,
-        listed=listed,
+        listed=len(set(listed) & set(active.get("product", ()))),
         history=settings.history,
     )
 
@@ -167,9 +170,7 @@ def discovery_tick(
     cursors = parse_cursor(cursor)
     tracked = tracked_ids(instance)
     listed = _listed_products(pricing, tracked)
-    outlook = _outlook(
-        tracked, pricing, discovery, settings, listed=len(listed & set(tracked["product"]))
-    )
+    outlook = _outlook(tracked, pricing, discovery, settings, listed=listed)
     full_cost = outlook.per_id.get(entity, 0.0)
     selector = Selector(
         tracked=set(tracked[entity]),

@@ -3,10 +3,20 @@
 One query per API asset over the last `LOOKBACK_DAYS` days of its table. A route's stored
 answers, in day order, are compared pairwise on their values (a ranked list on its size and
 sums): `polls` pairs, `changes` of them different, `interval` days apart on average, give its
-change rate (`policy.change_rate`). Weights are shares of the newest known revenue — of the
-route itself where its table has one (totals, lists), else of its id (the product's on any
-list or total, the shop's lists) — and of views for videos; each asset's weights sum to 1,
-each of its periods an equal part.
+change rate (`policy.change_rate`).
+
+Weights are in one currency across assets, so that a credit is weighed against every other:
+a route's weight is the share of the market's revenue whose numbers it refreshes (`Worth`).
+The market is what the warehouse sees sell: every product of a tracked list or total, each
+once, per period. A product's total (or its series) is worth its product's share; a shop's
+total, its shop's share; a shop's list, the share of its products that no tracked product
+total rides on (those are worth their own share, which the list earns when it answers them
+for free: `policy`); a creator's total and list, the revenue credited to the creator; a
+video's metrics, its share of the tracked videos' views times the creators' share. Each
+period is an equal part of an asset's weight (a 7-day total is worth knowing as much as a
+90-day one, though its revenue is smaller), and `FACTORS` says how much of that revenue's
+numbers each asset holds: a product's profile holds its 30-day numbers (a quarter), a shop's
+profile and a video's metadata no sales number at all, so the floor alone refreshes them.
 """
 
 from __future__ import annotations
@@ -24,10 +34,15 @@ from tiktok_assets.jobs import families_of
 from tiktok_assets.names import (
     AGGREGATE_PERIODS,
     CREATOR_PRODUCTS,
+    CREATOR_TOTAL,
+    PRODUCT_DETAIL,
     PRODUCT_HISTORY,
     PRODUCT_TOTAL,
     SHOP_DETAIL,
     SHOP_PRODUCTS,
+    SHOP_TOTAL,
+    VIDEO_DETAIL,
+    VIDEO_METRICS,
 )
 from tiktok_assets.refresh.policy import Observed, Route, change_rate
 from tiktok_assets.warehouse import tables
@@ -140,20 +155,102 @@ def _newest(stats: Mapping[Route, _Stats], column: int) -> dict[Route, float]:
     return {r: float(s.answers[-1][1][column] or 0.0) for r, s in stats.items() if s.answers}
 
 
-def _shares(values: Mapping[Route, float]) -> dict[Route, float]:
-    total = sum(values.values())
-    if total <= 0.0:
-        return {r: 1.0 / len(values) for r in values} if values else {}
-    return {r: v / total for r, v in values.items()}
+FACTORS: dict[str, float] = {
+    SHOP_DETAIL: 0.0,
+    SHOP_TOTAL: 1.0,
+    SHOP_PRODUCTS: 1.0,
+    PRODUCT_DETAIL: 0.25,
+    PRODUCT_TOTAL: 1.0,
+    PRODUCT_HISTORY: 1.0,
+    CREATOR_TOTAL: 1.0,
+    CREATOR_PRODUCTS: 1.0,
+    VIDEO_DETAIL: 0.0,
+    VIDEO_METRICS: 1.0,
+}
+"""How much of the revenue it describes each asset's answer holds numbers of (see above)."""
+
+PROFILE_PERIOD = 30
+"""The window of a product profile's revenue (the vendor's 30 days)."""
 
 
-def _weights(routes: Mapping[Route, float], *, by_period: bool) -> dict[Route, float]:
-    """Shares of an asset's routes summing to 1, each period an equal part (`by_period`): a
-    7-day total is worth knowing as much as a 90-day one, though its revenue is smaller."""
-    groups: dict[int, dict[Route, float]] = {}
-    for route, v in routes.items():
-        groups.setdefault(route.period if by_period else 0, {})[route] = v
-    return {r: w / len(groups) for g in groups.values() for r, w in _shares(g).items()}
+@dataclasses.dataclass
+class Worth:
+    """What the warehouse knows each entity sells, the currency of the routes' weights."""
+
+    revenue: dict[tuple[str, str, int], float] = dataclasses.field(default_factory=dict)
+    """(entity, id, period) → its newest revenue over the period (views for videos)."""
+    market: dict[int, float] = dataclasses.field(default_factory=dict)
+    """period → the products' revenue the warehouse sees (each product once)."""
+    credited: dict[int, float] = dataclasses.field(default_factory=dict)
+    """period → the creators' credited revenue, as a share of the market's."""
+    views: dict[int, float] = dataclasses.field(default_factory=dict)
+    """period → the tracked videos' views."""
+
+    def know(self, entity: str, entity_id: str, period: int, value: float) -> None:
+        key = (entity, entity_id, period)
+        self.revenue[key] = max(self.revenue.get(key, 0.0), value)
+
+    def share(self, entity: str, entity_id: str, period: int) -> float:
+        """The entity's share of the market's revenue over `period` (0 when unknown)."""
+        market = self.market.get(period, 0.0)
+        if market <= 0.0:
+            return 0.0
+        return self.revenue.get((entity, entity_id, period), 0.0) / market
+
+    def close(self) -> None:
+        """Total the market (products), the creators' credit and the videos' views."""
+        totals: dict[tuple[str, int], float] = {}
+        for (entity, _, period), value in self.revenue.items():
+            totals[(entity, period)] = totals.get((entity, period), 0.0) + value
+        self.market = {p: v for (e, p), v in totals.items() if e == "product"}
+        self.views = {p: v for (e, p), v in totals.items() if e == "video"}
+        self.credited = {
+            p: v / self.market[p]
+            for (e, p), v in totals.items()
+            if e == "creator" and self.market.get(p, 0.0) > 0.0
+        }
+
+    def video_share(self, video: str, period: int) -> float:
+        """The video's share of the tracked videos' views, times the creators' share."""
+        views = self.views.get(period, 0.0)
+        if views <= 0.0:
+            return 0.0
+        mine = self.revenue.get(("video", video, period), 0.0)
+        return mine / views * self.credited.get(period, 0.0)
+
+
+def _worth(stats: Mapping[str, Mapping[Route, _Stats]], on_lists: Mapping[Route, float]) -> Worth:
+    """Every entity's newest revenue per period, from the stored answers."""
+    worth = Worth()
+    for asset, by_route in stats.items():
+        column = _value_column(asset)
+        if column is None:
+            continue
+        entity = SOURCES[asset].entity
+        for route, value in _newest(by_route, column).items():
+            period = route.period or PROFILE_PERIOD
+            worth.know(entity, route.entity_id, period, value)
+    for route, value in on_lists.items():
+        worth.know("product", route.entity_id, route.period, value)
+    worth.close()
+    return worth
+
+
+def _weight(route: Route, worth: Worth, periods: int, riders: Mapping[Route, float]) -> float:
+    """The route's share of the market revenue whose numbers it refreshes (see above)."""
+    asset = route.asset
+    entity = SOURCES[asset].entity
+    factor = FACTORS[asset]
+    if factor == 0.0:
+        return 0.0
+    if not route.period or asset == PRODUCT_HISTORY:
+        return factor * worth.share(entity, route.entity_id, PROFILE_PERIOD)
+    if asset == VIDEO_METRICS:
+        return factor * worth.video_share(route.entity_id, route.period) / periods
+    own = worth.share(entity, route.entity_id, route.period)
+    if asset == SHOP_PRODUCTS:
+        own = max(0.0, own - riders.get(route, 0.0))
+    return factor * own / periods
 
 
 def _newest_lists(
@@ -210,49 +307,36 @@ def observe(
     since = today - dt.timedelta(days=LOOKBACK_DAYS)
     stats = {a: _answers(engine, s, since) for a, s in SOURCES.items() if a != PRODUCT_HISTORY}
     histories = _history_fetches(engine)
-    revenue_of: dict[str, dict[str, float]] = {}  # entity -> id -> newest revenue (or views)
-    for asset, by_route in stats.items():
-        entity = SOURCES[asset].entity
-        column = _value_column(asset)
-        if column is None:
-            continue
-        ids = revenue_of.setdefault(entity, {})
-        for route, v in _newest(by_route, column).items():
-            owner = route.entity_id
-            ids[owner] = max(ids.get(owner, 0.0), v)
     sizes = _shop_sizes(stats.get(SHOP_DETAIL, {}))
     listed, on_lists = _newest_lists(engine, list(tracked.get("shop", ())), since)
     if not derive_from_lists:
         listed = {}
-    products = revenue_of.setdefault("product", {})
-    for route, v in on_lists.items():
-        products[route.entity_id] = max(products.get(route.entity_id, 0.0), v)
+    worth = _worth(stats, on_lists)
+    riders: dict[Route, float] = {}  # list route → the share its tracked product totals hold
+    for pid in tracked.get("product", ()):
+        for period in AGGREGATE_PERIODS:
+            held_by = listed.get(f"{pid}|{period}")
+            if held_by is not None:
+                share = worth.share("product", pid, period)
+                riders[held_by] = riders.get(held_by, 0.0) + share
     observed: list[Observed] = []
     for entity, ids in tracked.items():
-        worth = revenue_of.get(entity, {})
         for family in families_of(entity):
+            periods = len(family.periods) or 1
             for asset in family.assets:
-                routes: dict[Route, float] = {}
                 known = stats.get(asset, {})
-                column = _value_column(asset)
-                own = _newest(known, column) if column is not None else {}
-                if asset == PRODUCT_TOTAL:
-                    own = {**on_lists, **own}
                 for entity_id in ids:
                     if asset == PRODUCT_HISTORY:
                         last = histories.get(entity_id)
                         period = history_period(last, today, first_history_period)
-                        route = Route(asset, entity_id, period)
-                        routes[route] = worth.get(entity_id, 0.0)
-                        continue
-                    for period in family.periods or (0,):
-                        route = Route(asset, entity_id, period)
-                        routes[route] = own.get(route, worth.get(entity_id, 0.0))
-                weights = _weights(routes, by_period=asset != PRODUCT_HISTORY)
-                for route in routes:
-                    observed.append(
-                        _observed(route, known, histories, weights[route], page_size, listed, sizes)
-                    )
+                        routes = [Route(asset, entity_id, period)]
+                    else:
+                        routes = [Route(asset, entity_id, p) for p in family.periods or (0,)]
+                    for route in routes:
+                        weight = _weight(route, worth, periods, riders)
+                        observed.append(
+                            _observed(route, known, histories, weight, page_size, listed, sizes)
+                        )
     return observed
 
 

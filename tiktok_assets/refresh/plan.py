@@ -22,7 +22,7 @@ from tiktok_assets.catalog import SOURCES_OF
 from tiktok_assets.economy import pacing
 from tiktok_assets.economy.journal import credits_spent
 from tiktok_assets.economy.pricing import Pricing
-from tiktok_assets.jobs import FAMILIES, JobFamily
+from tiktok_assets.jobs import FAMILIES, JobFamily, families_of
 from tiktok_assets.names import (
     DAY_TAG,
     DEFERRED_CREDITS_TAG,
@@ -30,6 +30,7 @@ from tiktok_assets.names import (
     PLAN_TAG,
     PLANNED_CREDITS_TAG,
     POLICY_TAG,
+    PRODUCT_HISTORY,
     SHOP_PRODUCTS,
 )
 from tiktok_assets.refresh.observe import observe
@@ -46,6 +47,7 @@ from tiktok_assets.refresh.policy import (
 )
 from tiktok_assets.refresh.runs import Batch, batch_request, family_batches, numbered
 from tiktok_assets.refresh.settings import RefreshSettings
+from tiktok_assets.tracking.dormancy import NONE, Dormancy, dormancy
 from tiktok_assets.warehouse.tables import refresh_plan
 
 
@@ -62,6 +64,8 @@ class DayPlan:
     first: tuple[Batch, ...]
     then: tuple[Batch, ...]
     """Runs of routes that derive from `first`'s lists: launched once `first` has finished."""
+    dormant: Dormancy = NONE
+    """The tracked ids left out: they stopped selling (`tracking.dormancy`)."""
 
     @property
     def credits(self) -> int:
@@ -87,7 +91,7 @@ class DayPlan:
             f"refresh plan of {self.today}: {sum(r for r, _ in bands.values()):,} route(s), "
             f"{self.credits:,} credit(s) of the day's {self.allowance:,} left (share "
             f"{self.share:,}); {'; '.join(parts) or 'nothing due'}; "
-            f"{len(self.first) + len(self.then)} run(s)"
+            f"{len(self.first) + len(self.then)} run(s); {self.dormant.describe()}"
         )
         if deferred:
             text += (
@@ -191,7 +195,8 @@ def plan_day(
     write: bool = True,
 ) -> DayPlan:
     """Decide the day's refresh (see the module docstring); `write=False` records nothing."""
-    observed = _observe(engine, tracked, pricing, settings, today)
+    asleep = dormancy(engine, tracked, days=settings.dormant_days)
+    observed = _observe(engine, asleep.active(tracked), pricing, settings, today)
     share, left = pricing.allowance(today)
     decisions = choose(
         observed,
@@ -200,7 +205,7 @@ def plan_day(
         settings=PolicySettings(floor_days=settings.floor_days),
     )
     if write:
-        record(engine, decisions, today)
+        record(engine, [*decisions, *_dormant_decisions(asleep, today, settings)], today)
     chosen: dict[str, set[Route]] = {}
     for d in decisions:
         if d.action in FETCHED:
@@ -218,7 +223,31 @@ def plan_day(
         tuple(decisions),
         tuple(batches_of(first, tracked, settings)),
         tuple(batches_of(then, tracked, settings)),
+        asleep,
     )
+
+
+def _dormant_decisions(
+    asleep: Dormancy, today: dt.date, settings: RefreshSettings
+) -> list[Decision]:
+    """A `dormant` row per route of each dormant id, so the plan shows why it waits."""
+    tomorrow = today + dt.timedelta(days=1)
+    out: list[Decision] = []
+    for entity in ("shop", "product"):
+        for entity_id, silent_since in asleep.of(entity).items():
+            reason = (
+                f"dormant: no sale in {settings.dormant_days} days as of {silent_since}, and "
+                "no tracked list shows it selling since"
+            )
+            for family in families_of(entity):
+                for asset in family.assets:
+                    periods = (0,) if asset == PRODUCT_HISTORY else family.periods or (0,)
+                    for period in periods:
+                        observed = Observed(Route(asset, entity_id, period), None, 0.0, 0.0, 0)
+                        out.append(
+                            Decision(observed, Action.DORMANT, Band.DORMANT, 0.0, tomorrow, reason)
+                        )
+    return out
 
 
 MARGIN = 0.02
@@ -258,6 +287,19 @@ def record(engine: sa.Engine, decisions: Sequence[Decision], today: dt.date) -> 
         conn.execute(sa.delete(refresh_plan))
         for start in range(0, len(rows), 500):
             conn.execute(sa.insert(refresh_plan), rows[start : start + 500])
+
+
+def value_threshold(engine: sa.Engine, day: dt.date) -> float | None:
+    """What a credit buys at the margin on `day`: the value per credit of the least valued
+    route its plan paid for (None when no plan of that day paid for a route by value)."""
+    t = refresh_plan
+    value_bands = [b.value for b in (Band.HIGH, Band.MEDIUM, Band.LOW)]
+    query = sa.select(sa.func.min(t.c.score)).where(
+        t.c.planned_on == day, t.c.action == Action.FETCH.value, t.c.band.in_(value_bands)
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar_one()
+    return None if found is None else float(found)
 
 
 def planned_keys(engine: sa.Engine, asset: str, day: dt.date) -> set[str]:
@@ -350,10 +392,12 @@ def outlook(
     settings: RefreshSettings,
     today: dt.date,
     days: int,
-) -> list[DayOutlook]:
+) -> tuple[list[DayOutlook], Dormancy]:
     """The plans of `today` and the `days − 1` following, as if each day fetched what its plan
-    chose (change rates and weights as known today; the month's pacing carried day to day)."""
-    observed = _observe(engine, tracked, pricing, settings, today)
+    chose (change rates and weights as known today; the month's pacing carried day to day),
+    and the dormant ids they leave out."""
+    asleep = dormancy(engine, tracked, days=settings.dormant_days)
+    observed = _observe(engine, asleep.active(tracked), pricing, settings, today)
     _, left = pricing.allowance(today)
     spent = credits_spent(engine, today)  # this month's, today's so far included
     policy = PolicySettings(floor_days=settings.floor_days)
@@ -376,11 +420,12 @@ def outlook(
         day_out = DayOutlook(day, left, bands, deferred)
         spent += day_out.credits
         out.append(day_out)
-    return out
+    return out, asleep
 
 
-def outlook_table(days: Sequence[DayOutlook]) -> str:
-    """The outlook as a text table: one row per day, credits (routes) per band."""
+def outlook_table(days: Sequence[DayOutlook], asleep: Dormancy = NONE) -> str:
+    """The outlook as a text table: one row per day, credits (routes) per band; and the
+    dormant ids it leaves out."""
     bands = (*BANDS, Band.FREE)
     head = ["day", "allowance", *bands, "credits", "deferred"]
     rows = [
@@ -397,4 +442,8 @@ def outlook_table(days: Sequence[DayOutlook]) -> str:
     lines = [
         "  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]
     ]
-    return "\n".join(lines) + "\ncredits (routes) by priority band; free routes cost nothing"
+    return (
+        "\n".join(lines)
+        + "\ncredits (routes) by priority band; free routes cost nothing"
+        + f"\n{asleep.describe()} (not refreshed until a list shows them selling again)"
+    )

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 class Band(enum.StrEnum):
     """A route's priority band, most urgent first. `high`: the routes worth the top tenth of
     the day's value per credit; `medium`: the next four tenths; `low`: the rest; `free`: the
-    routes a list of the day answers."""
+    routes a list of the day answers; `dormant`: the routes of dormant ids."""
 
     BURST = "burst"
     FLOOR = "floor"
@@ -42,6 +42,7 @@ class Band(enum.StrEnum):
     MEDIUM = "medium"
     LOW = "low"
     FREE = "free"
+    DORMANT = "dormant"
 
 
 BANDS = (Band.BURST, Band.FLOOR, Band.HIGH, Band.MEDIUM, Band.LOW)
@@ -59,6 +60,8 @@ class Action(enum.StrEnum):
     """Due (new, or past its floor), but the day's credits are spent: first in line tomorrow."""
     WAIT = "wait"
     """Not worth a credit yet (or fetched today already)."""
+    DORMANT = "dormant"
+    """Its id sold nothing for a long time and no list shows it selling: not refreshed."""
 
 
 FETCHED = (Action.FETCH, Action.FREE)

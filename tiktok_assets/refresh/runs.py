@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from dagster import AssetKey, RunRequest
 
@@ -188,12 +188,15 @@ def cadence_batches(
     chunk_ids: int,
     max_runs: int,
     history: HistoryCadence | None = None,
+    skip: Mapping[str, Collection[str]] | None = None,
 ) -> list[Batch]:
     """What one refresh tick launches: all tracked ids of each job the cadence covers (the
-    daily series only on its own cadence, with its own period, when `history` is given)."""
+    daily series only on its own cadence, with its own period, when `history` is given), but
+    the ids in `skip` (dormant): a range never spans one of them."""
     batches: list[Batch] = []
     for family in FAMILIES.values():
-        ids = ids_by_entity.get(family.entity, ())
+        order = ids_by_entity.get(family.entity, ())
+        skipped = (skip or {}).get(family.entity, ())
         if family.has_period:
             periods = tuple(p for p in family.periods if p in cadence.periods)
             own = history is not None and history.cadence == cadence.name
@@ -207,15 +210,32 @@ def cadence_batches(
         for assets, group_periods in groups:
             if family.has_period and not group_periods:
                 continue
-            batches += family_batches(
-                family,
-                ids,
-                periods=group_periods,
-                chunk_ids=chunk_ids,
-                max_runs=max_runs,
-                assets=assets,
-            )
+            for ids in segments(order, skipped):
+                batches += family_batches(
+                    family,
+                    ids,
+                    periods=group_periods,
+                    chunk_ids=chunk_ids,
+                    max_runs=max_runs,
+                    assets=assets,
+                )
     return batches
+
+
+def segments(order: Sequence[str], skip: Collection[str]) -> list[Sequence[str]]:
+    """The longest contiguous slices of `order` that hold no id of `skip`."""
+    if not skip:
+        return [order] if order else []
+    out: list[Sequence[str]] = []
+    start = 0
+    for index, entity_id in enumerate(order):
+        if entity_id in skip:
+            if index > start:
+                out.append(order[start:index])
+            start = index + 1
+    if start < len(order):
+        out.append(order[start:])
+    return out
 
 
 # -- pricing -------------------------------------------------------------------------------

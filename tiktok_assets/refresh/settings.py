@@ -18,6 +18,9 @@
   its first fetch, then over 7 days on every weekly refresh (gapless; the overlap picks up
   late corrections); the period schedules refresh the totals only.
 - `TIKTOK_SCHEDULE_TIMEZONE` (`UTC`): the time zone of the cron strings.
+- `TIKTOK_DORMANT_DAYS` (30): a product that sold nothing for this many days and that no
+  tracked list shows selling is dormant (`tracking.dormancy`): kept, with its partitions and
+  rows, but neither refreshed nor priced until a list shows it selling again.
 
 Sensors and schedules read the settings at every tick, so a changed variable applies at the
 next tick once the code location reloads.
@@ -110,6 +113,8 @@ class RefreshSettings:
     """`adaptive` (the refresh policy of `tiktok_assets.refresh`) or `uniform` (the cadences)."""
     floor_days: int = 14
     """The adaptive policy's floor: every tracked route at least this often."""
+    dormant_days: int = 30
+    """Days without a sale after which a product on no selling list is no longer refreshed."""
 
     @property
     def adaptive(self) -> bool:
@@ -157,4 +162,5 @@ def refresh_settings(settings: Settings | None = None) -> RefreshSettings:
         ),
         policy=s.tiktok_refresh_policy,
         floor_days=s.tiktok_refresh_floor_days,
+        dormant_days=s.tiktok_dormant_days,
     )

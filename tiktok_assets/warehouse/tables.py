@@ -413,6 +413,30 @@ refresh_plan = sa.Table(
 0 for assets partitioned by id): its last fetch, what the plan of `planned_on` does with it
 (`fetch`, `free`, `defer` or `wait`), why, and when it is next due."""
 
+discovery_candidates = sa.Table(
+    "discovery_candidates",
+    metadata,
+    sa.Column("entity", sa.String(20), primary_key=True),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("first_seen", sa.Date, nullable=False),
+    sa.Column("last_seen", sa.Date, nullable=False),
+    sa.Column("products_seen", sa.Integer, nullable=False),
+    sa.Column("products_revenue", sa.Float, nullable=False),
+    sa.Column("creators_selling", sa.Integer, nullable=False),
+    sa.Column("creator_revenue", sa.Float, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("credits", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("admitted_on", sa.Date),
+)
+"""One row per id the fetched data names that discovery may add (today: shops named by the
+products' profiles and lists): when it was first and last seen, the evidence for it (its
+products seen and their 30-day revenue, the tracked creators selling them and their revenue),
+its `score` (its expected 30-day revenue), what its first fetch would cost (`credits`), and
+the discovery sensor's newest decision: `admitted`, `waiting` or `rejected`, with the reason."""
+
 ANALYTICS_TABLES = {
     t.name: t
     for t in (
