@@ -40,6 +40,7 @@ def test_sensors_and_schedules_are_registered_and_stopped_by_default() -> None:
         "tracked_ids_sensor",
         "product_discovery_sensor",
         "creator_discovery_sensor",
+        "shop_discovery_sensor",
         "derived_refresh_sensor",
     }
     assert {s.name for s in repo.schedule_defs} == {

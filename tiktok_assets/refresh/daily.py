@@ -131,7 +131,9 @@ class UniformRefresh:
         name: str,
     ) -> list[RunRequest]:
         """The cadence's runs of product totals that waited for its lists."""
-        batches = [b for b in self._batches(cadence, instance) if derives_from_lists(b.family)]
+        batches = [
+            b for b in self._batches(cadence, instance, pricing) if derives_from_lists(b.family)
+        ]
         if not batches:
             return []
         launched = launch(batches, pricing, log, name, paced=False)

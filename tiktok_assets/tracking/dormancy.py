@@ -3,7 +3,9 @@
 A product is *dormant* when the newest answer the warehouse holds that covers at least
 `days` days (`TIKTOK_DORMANT_DAYS`, 30) says it sold nothing — a total or a list row of a
 period of `days` or more, or its profile's 30-day numbers — and no answer of that day or
-later shows it selling (a total or a list row of any period, a day of its series). It
+later shows it selling (a total or a list row of any period, a day of its series), and the
+warehouse has known it for `days` days by then (a product launched last week that has not
+sold yet is new, not dormant). It
 *wakes* as soon as one does: typically a tracked shop's or creator's list of a later day
 showing it with sales. A shop is dormant when its own newest such answer (its total, or its
 list summed) says it sold nothing and every tracked product of it is dormant; it wakes when
@@ -152,9 +154,56 @@ def _shop_days(conn: sa.Connection, days: int) -> tuple[dict[str, dt.date], dict
     return quiet, selling
 
 
-def _silent(quiet: Mapping[str, dt.date], selling: Mapping[str, dt.date]) -> dict[str, dt.date]:
-    """The ids whose newest silence is newer than their newest sale."""
-    return {i: d for i, d in quiet.items() if i not in selling or selling[i] < d}
+def _silent(
+    quiet: Mapping[str, dt.date],
+    selling: Mapping[str, dt.date],
+    known: Mapping[str, dt.date],
+    days: int,
+) -> dict[str, dt.date]:
+    """The ids whose newest silence is newer than their newest sale, and that the warehouse
+    knew `days` days before that silence."""
+    span = dt.timedelta(days=days)
+    return {
+        i: d
+        for i, d in quiet.items()
+        if (i not in selling or selling[i] < d) and i in known and known[i] <= d - span
+    }
+
+
+def _oldest(
+    conn: sa.Connection, key: sa.ColumnElement, day: sa.ColumnElement, ids: Sequence[str]
+) -> dict[str, dt.date]:
+    """id → the oldest day of its rows, for `ids`."""
+    out: dict[str, dt.date] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            sa.select(key, sa.func.min(day)).where(key.in_(ids[start : start + 500])).group_by(key)
+        )
+        out |= {str(i): _as_date(d) for i, d in conn.execute(query) if i is not None and d}
+    return out
+
+
+def _first_known(conn: sa.Connection, entity: str, ids: Iterable[str]) -> dict[str, dt.date]:
+    """id → the first day the warehouse holds an answer about it, for `ids`."""
+    wanted = sorted(set(ids))
+    known: dict[str, dt.date] = {}
+    if entity == "product":
+        sources = [
+            (tables.product_total.c.id, tables.product_total.c.snapshot_date),
+            (tables.product_detail.c.id, tables.product_detail.c.snapshot_date),
+            (tables.shop_products.c.product_id, tables.shop_products.c.snapshot_date),
+            (tables.creator_products.c.product_id, tables.creator_products.c.snapshot_date),
+        ]
+    else:
+        sources = [
+            (tables.shop_total.c.id, tables.shop_total.c.snapshot_date),
+            (tables.shop_products.c.shop_id, tables.shop_products.c.snapshot_date),
+        ]
+    for key, day in sources:
+        for i, d in _oldest(conn, key, day, wanted).items():
+            if i not in known or d < known[i]:
+                known[i] = d
+    return known
 
 
 def _shops_of(conn: sa.Connection, products: Iterable[str]) -> dict[str, str]:
@@ -182,10 +231,15 @@ def dormancy(engine: sa.Engine, tracked: Mapping[str, Sequence[str]], *, days: i
         return NONE
     with engine.connect() as conn:
         quiet, selling = _product_days(conn, days)
-        silent_products = {p: d for p, d in _silent(quiet, selling).items() if p in products}
+        quiet = {p: d for p, d in quiet.items() if p in products}
+        known = _first_known(conn, "product", quiet)
+        silent_products = _silent(quiet, selling, known, days)
         silent_shops: dict[str, dt.date] = {}
         if shops:
-            candidates = {s: d for s, d in _silent(*_shop_days(conn, days)).items() if s in shops}
+            shop_quiet, shop_selling = _shop_days(conn, days)
+            shop_quiet = {s: d for s, d in shop_quiet.items() if s in shops}
+            known = _first_known(conn, "shop", shop_quiet)
+            candidates = _silent(shop_quiet, shop_selling, known, days)
             if candidates:
                 since = min(candidates.values())
                 recent = {p for p, d in selling.items() if d > since}
