@@ -21,7 +21,17 @@ from typing import Any
 
 from benchmarks.support import RESULTS
 
-BENCHMARKS = ("batching", "rate", "peer", "scale", "coverage", "analytics", "month", "loading")
+BENCHMARKS = (
+    "batching",
+    "rate",
+    "peer",
+    "scale",
+    "coverage",
+    "analytics",
+    "month",
+    "reach",
+    "loading",
+)
 
 
 def _machine() -> dict[str, Any]:
