@@ -112,6 +112,7 @@ BAD = [
     ("TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK", "-3", "a whole number >= 1"),
     ("TIKTOK_DISCOVERY_TOP_N", "many", "a whole number >= 1"),
     ("TIKTOK_DISCOVERY_BUDGET_SHARE", "half", "a number >= 0"),
+    ("TIKTOK_DISCOVERY_INTERVAL_SECONDS", "0", "a whole number of seconds >= 1"),
     ("TIKTOK_DISCOVER_SHOPS", "maybe", "1 or 0 (true/false, on/off)"),
     ("TIKTOK_DORMANT_DAYS", "0", "a whole number of days from 1 to 90"),
     ("TIKTOK_REFRESH_CHUNK_IDS", "0", "a whole number >= 1"),

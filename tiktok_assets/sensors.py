@@ -37,17 +37,15 @@ from tiktok_assets.jobs import FAMILIES, families_of
 from tiktok_assets.settings import Settings
 from tiktok_assets.warehouse import Warehouse
 
-TRACKED_INTERVAL_SECONDS = 60
-DISCOVERY_INTERVAL_SECONDS = 60
 DERIVED_INTERVAL_SECONDS = 60
 LAUNCH_INTERVAL_SECONDS = 15
 
 
-def _tracked_ids_sensor(status: DefaultSensorStatus) -> SensorDefinition:
+def _tracked_ids_sensor(status: DefaultSensorStatus, interval: int) -> SensorDefinition:
     @sensor(
         name="tracked_ids_sensor",
         jobs=[f.job for f in FAMILIES.values()],
-        minimum_interval_seconds=TRACKED_INTERVAL_SECONDS,
+        minimum_interval_seconds=interval,
         default_status=status,
         description=(
             "Adds the ids listed in tracked.yaml (TIKTOK_TRACKED_FILE) that are not tracked yet "
@@ -82,7 +80,7 @@ def _tracked_ids_sensor(status: DefaultSensorStatus) -> SensorDefinition:
 
 
 def _discovery_sensor(
-    name: str, entity: str, description: str, status: DefaultSensorStatus
+    name: str, entity: str, description: str, status: DefaultSensorStatus, interval: int
 ) -> SensorDefinition:
     """The discovery sensor of one entity (`product` or `creator`): new ids named by the new
     rows of its feeds (`tiktok_assets.tracking.discovery`)."""
@@ -90,7 +88,7 @@ def _discovery_sensor(
     @sensor(
         name=name,
         jobs=[f.job for f in families_of(entity)],
-        minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
+        minimum_interval_seconds=interval,
         default_status=status,
         description=description,
     )
@@ -121,11 +119,11 @@ def _discovery_sensor(
     return _discover
 
 
-def _shop_discovery_sensor(status: DefaultSensorStatus) -> SensorDefinition:
+def _shop_discovery_sensor(status: DefaultSensorStatus, interval: int) -> SensorDefinition:
     @sensor(
         name="shop_discovery_sensor",
         jobs=[f.job for f in families_of("shop")],
-        minimum_interval_seconds=DISCOVERY_INTERVAL_SECONDS,
+        minimum_interval_seconds=interval,
         default_status=status,
         description=(
             "After product_detail or creator_products materialize, ranks the shops they name "
@@ -218,12 +216,14 @@ def refresh_launch_sensor(context: SensorEvaluationContext) -> SensorResult:
 
 def tracking_sensors(settings: Settings) -> list[SensorDefinition]:
     """Every tracking sensor; those that spend credits start as
-    `TIKTOK_AUTOMATION_DEFAULT_STATUS` says (`settings`)."""
+    `TIKTOK_AUTOMATION_DEFAULT_STATUS` says, and the seeding and discovery sensors tick every
+    `TIKTOK_DISCOVERY_INTERVAL_SECONDS` (`settings`)."""
     status = (
         DefaultSensorStatus.RUNNING if settings.automation_running else DefaultSensorStatus.STOPPED
     )
+    interval = settings.tiktok_discovery_interval_seconds
     return [
-        _tracked_ids_sensor(status),
+        _tracked_ids_sensor(status, interval),
         _discovery_sensor(
             "product_discovery_sensor",
             "product",
@@ -232,6 +232,7 @@ def tracking_sensors(settings: Settings) -> list[SensorDefinition]:
             "at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick; within the credit budget, "
             "each product priced at its marginal cost) and requests their detail and aggregates.",
             status,
+            interval,
         ),
         _discovery_sensor(
             "creator_discovery_sensor",
@@ -240,8 +241,9 @@ def tracking_sensors(settings: Settings) -> list[SensorDefinition]:
             "(at most TIKTOK_DISCOVERY_MAX_NEW_IDS_PER_TICK per tick, within the credit budget) "
             "and requests their totals and product lists.",
             status,
+            interval,
         ),
-        _shop_discovery_sensor(status),
+        _shop_discovery_sensor(status, interval),
         _derived_refresh_sensor(status),
         refresh_launch_sensor,
     ]

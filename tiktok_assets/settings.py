@@ -171,6 +171,7 @@ class Settings(BaseSettings):
     tiktok_discovery_budget_share: Annotated[float, BeforeValidator(_stripped)] = Field(
         default=1.0, ge=0
     )
+    tiktok_discovery_interval_seconds: Whole = Field(default=60, ge=1)
     tiktok_discover_shops: Annotated[bool, BeforeValidator(_flag)] = True
     tiktok_dormant_days: Whole = Field(default=30, ge=1, le=90)
     tiktok_refresh_chunk_ids: Whole = Field(default=1000, ge=1)
@@ -246,6 +247,7 @@ ALLOWED = {
     "tiktok_discovery_max_new_ids_per_tick": "a whole number >= 1",
     "tiktok_discovery_top_n": "a whole number >= 1",
     "tiktok_discovery_budget_share": "a number >= 0 (0: no budget rule)",
+    "tiktok_discovery_interval_seconds": "a whole number of seconds >= 1",
     "tiktok_discover_shops": "1 or 0 (true/false, on/off): whether discovery adds shops",
     "tiktok_dormant_days": "a whole number of days from 1 to 90",
     "tiktok_refresh_chunk_ids": "a whole number >= 1",
