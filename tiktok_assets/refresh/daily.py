@@ -42,6 +42,7 @@ from tiktok_assets.refresh.plan import (
 from tiktok_assets.refresh.plan import run_requests as plan_run_requests
 from tiktok_assets.refresh.runs import Batch, Launch, cadence_batches, launch, run_requests
 from tiktok_assets.refresh.settings import Cadence, RefreshSettings
+from tiktok_assets.refresh.shops import candidate_routes
 from tiktok_assets.tracking.dormancy import dormancy
 from tiktok_assets.tracking.tracked import tracked_ids
 
@@ -163,14 +164,22 @@ class AdaptiveRefresh:
         return None
 
     def plan(self, instance: DagsterInstance, pricing: Pricing, *, write: bool = True) -> DayPlan:
-        """The plan of today for every tracked id (recorded in `refresh_plan` when `write`)."""
+        """The plan of today for every tracked id (recorded in `refresh_plan` when `write`),
+        the candidate shops' first fetches weighed among its routes."""
+        tracked = tracked_ids(instance)
+        candidates = (
+            candidate_routes(pricing.engine, set(tracked["shop"]), pricing.terms.page_size)
+            if self.settings.discover_shops
+            else []
+        )
         return plan_day(
             pricing.engine,
-            tracked_ids(instance),
+            tracked,
             pricing=pricing,
             settings=self.settings,
             today=clock.today(),
             write=write,
+            candidates=candidates,
         )
 
     def runs(

@@ -75,6 +75,11 @@ class DayPlan:
     def deferred(self) -> list[Decision]:
         return [d for d in self.decisions if d.action is Action.DEFER]
 
+    @property
+    def admitting(self) -> list[Decision]:
+        """The candidates' first fetches the day pays for (credits kept for discovery)."""
+        return [d for d in self.decisions if d.observed.candidate and d.action is Action.FETCH]
+
     def by_band(self) -> dict[Band, tuple[int, int]]:
         """band → (routes fetched, credits)."""
         return band_totals(self.decisions)
@@ -93,6 +98,11 @@ class DayPlan:
             f"{self.share:,}); {'; '.join(parts) or 'nothing due'}; "
             f"{len(self.first) + len(self.then)} run(s); {self.dormant.describe()}"
         )
+        if self.admitting:
+            text += (
+                f"; {sum(d.credits for d in self.admitting):,} credit(s) kept for "
+                f"{len(self.admitting)} candidate shop(s) worth admitting (shop_discovery_sensor)"
+            )
         if deferred:
             text += (
                 f"; {len(deferred):,} due route(s) needing "
@@ -193,10 +203,16 @@ def plan_day(
     settings: RefreshSettings,
     today: dt.date,
     write: bool = True,
+    candidates: Sequence[Observed] = (),
 ) -> DayPlan:
-    """Decide the day's refresh (see the module docstring); `write=False` records nothing."""
+    """Decide the day's refresh (see the module docstring); `write=False` records nothing.
+
+    `candidates` are first fetches discovery would make (shops: `refresh.shops`), valued in
+    the same currency as the routes: those the day pays for are kept credits for (the shop
+    discovery sensor spends them), not runs of the plan."""
     asleep = dormancy(engine, tracked, days=settings.dormant_days)
     observed = _observe(engine, asleep.active(tracked), pricing, settings, today)
+    observed += candidates
     share, left = pricing.allowance(today)
     decisions = choose(
         observed,
@@ -208,7 +224,7 @@ def plan_day(
         record(engine, [*decisions, *_dormant_decisions(asleep, today, settings)], today)
     chosen: dict[str, set[Route]] = {}
     for d in decisions:
-        if d.action in FETCHED:
+        if d.action in FETCHED and not d.observed.candidate:
             chosen.setdefault(d.route.asset, set()).add(d.route)
     # Lists first whenever the day fetches shop lists: a total priced as paid (a product the
     # stored lists do not hold yet, a new id's burst) is derived all the same once today's

@@ -107,11 +107,14 @@ class Observed:
     rate: float
     """Its change rate λ per day (`change_rate`)."""
     weight: float
-    """Its share of its asset's revenue (or views) among the tracked routes, 0..1."""
+    """The share of the market's revenue whose numbers it refreshes, 0..1 (`observe`)."""
     cost: int
     """Credits one fetch costs (list routes: pages)."""
     free_with: Route | None = None
     """The list route whose answer of the day answers this route for free."""
+    candidate: bool = False
+    """A candidate's first fetch (a shop discovery would admit): never fetched, but valued and
+    ranked like any route rather than first (`cost`: its whole first fetch)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,6 +257,10 @@ def _queue(
             waiting.append(o)
         elif o.free_with is not None:
             free.append(o)
+        elif o.candidate:
+            worth = value(o.weight, o.rate, settings.floor_days, settings.floor_days)
+            score = worth / max(o.cost, 1) if settings.weighted else float(settings.floor_days)
+            queue.append(_Candidate(_Rank.VALUE, score, o))
         elif since is None:
             queue.append(_Candidate(_Rank.BURST, o.weight, o))
         elif not settings.weighted:

@@ -18,6 +18,10 @@
   its first fetch, then over 7 days on every weekly refresh (gapless; the overlap picks up
   late corrections); the period schedules refresh the totals only.
 - `TIKTOK_SCHEDULE_TIMEZONE` (`UTC`): the time zone of the cron strings.
+- `TIKTOK_DISCOVER_SHOPS` (1): the shops the products' profiles name are admitted by
+  `shop_discovery_sensor` while the day's credits pay for them, and the adaptive plan keeps
+  credits for those worth more than its marginal route (0: recorded in `discovery_candidates`,
+  never admitted).
 - `TIKTOK_DORMANT_DAYS` (30): a product that sold nothing for this many days and that no
   tracked list shows selling is dormant (`tracking.dormancy`): kept, with its partitions and
   rows, but neither refreshed nor priced until a list shows it selling again.
@@ -115,6 +119,8 @@ class RefreshSettings:
     """The adaptive policy's floor: every tracked route at least this often."""
     dormant_days: int = 30
     """Days without a sale after which a product on no selling list is no longer refreshed."""
+    discover_shops: bool = True
+    """Whether candidate shops are admitted (and their first fetch weighed in the plan)."""
 
     @property
     def adaptive(self) -> bool:
@@ -163,4 +169,5 @@ def refresh_settings(settings: Settings | None = None) -> RefreshSettings:
         policy=s.tiktok_refresh_policy,
         floor_days=s.tiktok_refresh_floor_days,
         dormant_days=s.tiktok_dormant_days,
+        discover_shops=s.tiktok_discover_shops,
     )

@@ -9,7 +9,8 @@ seeded id's — while:
 - it is worth its credits: the value of its first fetch (its expected share of the market's
   revenue, for its lists and its totals, in the refresh policy's currency: `policy.value`)
   per credit is at least what the day's refresh plan paid for its last route, if there is a
-  plan of the day;
+  plan of the day — the plan itself weighs the waiting candidates against its routes
+  (`candidate_routes`) and keeps the credits of those worth more;
 - the day's share of the month's credits (pacing) has what its first fetch costs left: its
   profile, its four totals, and its four lists' pages (as many as the tracked shops' lists
   have, at the median);
@@ -40,7 +41,7 @@ from tiktok_assets.names import AGGREGATE_PERIODS, CREATOR_PRODUCTS, PRODUCT_DET
 from tiktok_assets.partitions import IDS_BY_ENTITY
 from tiktok_assets.refresh.observe import LIST_GROWTH
 from tiktok_assets.refresh.plan import value_threshold
-from tiktok_assets.refresh.policy import change_rate, value
+from tiktok_assets.refresh.policy import Observed, Route, change_rate, value
 from tiktok_assets.refresh.runs import first_fetch_batches, launch, run_requests
 from tiktok_assets.refresh.settings import RefreshSettings
 from tiktok_assets.tracking.candidates import Candidate, Decision, Status, previous, record
@@ -50,6 +51,8 @@ from tiktok_assets.tracking.tracked import tracked_ids
 from tiktok_assets.warehouse import tables
 
 ENTITY = "shop"
+CANDIDATE = "shop_candidate"
+"""The `asset` of a candidate shop's first fetch among the routes of the refresh plan."""
 FEEDS = (PRODUCT_DETAIL, CREATOR_PRODUCTS)
 """The assets whose new materializations bring new evidence."""
 LIST_PERIOD = 30
@@ -115,6 +118,35 @@ def worth_per_credit(score: float, market: float, credits: int, floor_days: int)
     are each worth its expected share of the market's revenue, never fetched before."""
     share = score / market if market > 0 else 1.0
     return value(2 * share, change_rate(0, 0, 1.0), floor_days, floor_days) / max(credits, 1)
+
+
+def candidate_routes(engine: sa.Engine, shops: Collection[str], page_size: int) -> list[Observed]:
+    """The waiting candidate shops as routes of the day's plan: each its whole first fetch,
+    weighted by its expected share of the market's revenue (its score, a lower bound),
+    counted twice (its lists and its totals), never fetched."""
+    t = tables.discovery_candidates
+    query = sa.select(t.c.id, t.c.score).where(
+        t.c.entity == ENTITY, t.c.status == Status.WAITING.value, t.c.score > 0
+    )
+    with engine.connect() as conn:
+        waiting = [(str(i), float(s)) for i, s in conn.execute(query) if str(i) not in shops]
+    if not waiting:
+        return []
+    market = market_revenue(engine, shops)
+    credits = first_fetch_credits(typical_pages(engine, page_size))
+    prior = change_rate(0, 0, 1.0)
+    return [
+        Observed(
+            Route(CANDIDATE, shop, 0),
+            None,
+            prior,
+            min(1.0, 2 * score / market) if market > 0 else 1.0,
+            credits,
+            candidate=True,
+        )
+        for shop, score in waiting
+        if is_valid_id(shop)
+    ]
 
 
 def _cursor(instance: DagsterInstance, today: dt.date) -> str:
@@ -217,7 +249,7 @@ def shop_discovery_tick(
         found,
         tracked=shops,
         before=previous(engine, ENTITY),
-        discover=discovery.shops,
+        discover=settings.discover_shops,
         cap=discovery.max_new_ids_per_tick,
         left=left,
         credits=credits,

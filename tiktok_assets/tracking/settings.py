@@ -6,9 +6,6 @@
 - `TIKTOK_DISCOVERY_TOP_N` (20): products taken from each shop or creator list, by revenue.
 - `TIKTOK_DISCOVERY_BUDGET_SHARE` (1.0): share of the usable monthly credits (limit - reserve)
   the tracked set's projected refresh may cost; discovery adds nothing past it (0: no rule).
-- `TIKTOK_DISCOVER_SHOPS` (1): the shops that discovered products belong to are candidates,
-  admitted by `shop_discovery_sensor` while the day's credits pay for them (0: recorded in
-  `discovery_candidates`, never admitted).
 """
 
 from __future__ import annotations
@@ -25,8 +22,6 @@ class DiscoverySettings:
     max_new_ids_per_tick: int = 500
     top_n: int = 20
     budget_share: float = 1.0
-    shops: bool = True
-    """Whether shops are discovered (admitted), not only recorded as candidates."""
 
 
 def discovery_settings(settings: Settings | None = None) -> DiscoverySettings:
@@ -36,5 +31,4 @@ def discovery_settings(settings: Settings | None = None) -> DiscoverySettings:
         max_new_ids_per_tick=s.tiktok_discovery_max_new_ids_per_tick,
         top_n=s.tiktok_discovery_top_n,
         budget_share=s.tiktok_discovery_budget_share,
-        shops=s.tiktok_discover_shops,
     )
