@@ -21,8 +21,10 @@ from tests.deploy.conftest import PostgresDatabases
 from tests.deploy.deployment import dagster_home, project_env, running_deployment
 from tests.simserver import RunningSim
 
-REACH_TIMEOUT_SECONDS = 95
-"""Within the suite's 120 s a test: a slow loop fails with its own message."""
+REACH_TIMEOUT_SECONDS = 240
+"""The loop is four waves of runs, each launched by the daemon in processes of its own (seeds,
+the videos' creators, the products they sell, the shops those name): this one test has 300 s
+instead of the suite's 120 s, and a slow loop fails with its own message before that."""
 SMALL_WORLD = {"shops": 10, "products_per_shop": (2, 4), "creators": 4, "videos": 8}
 
 
@@ -48,6 +50,7 @@ def _profiled(warehouse_url: str) -> set[str]:
 
 @pytest.mark.e2e
 @pytest.mark.postgres
+@pytest.mark.timeout(300)
 def test_the_daemon_reaches_every_shop_the_seeded_creators_sell(
     small_world: RunningSim,
     postgres_databases: PostgresDatabases,
