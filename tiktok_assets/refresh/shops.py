@@ -24,6 +24,7 @@ recording them and admits none.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -89,41 +90,68 @@ def typical_pages(engine: sa.Engine, page_size: int) -> int:
     return max(1, math.ceil((statistics.median(found) + LIST_GROWTH) / page_size))
 
 
-def market_revenue(engine: sa.Engine, shops: Collection[str]) -> float:
-    """The 30-day revenue the warehouse sees on the tracked shops' newest lists (the market a
-    candidate's share is measured against)."""
+@dataclasses.dataclass(frozen=True)
+class Market:
+    """What the tracked shops' newest 30-day lists sell: the market a candidate is measured
+    against, and what a shop found by discovery is expected to sell."""
+
+    shops: dict[str, float]
+    """shop → its newest 30-day list's revenue."""
+
+    @property
+    def revenue(self) -> float:
+        return sum(self.shops.values())
+
+    def expected(self, score: float) -> float:
+        """A candidate's expected 30-day revenue: what its known products sell, or what the
+        median tracked shop sells if that is more (its evidence is a lower bound: a shop is
+        found through one or two of its products)."""
+        prior = statistics.median(self.shops.values()) if self.shops else 0.0
+        return max(score, prior)
+
+    def share(self, score: float) -> float:
+        """A candidate's expected share of the market's revenue."""
+        market = self.revenue
+        return min(1.0, self.expected(score) / market) if market > 0 else 1.0
+
+    def worth_per_credit(self, score: float, credits: int, floor_days: int) -> float:
+        """A candidate's first fetch in the refresh policy's currency: its lists and its
+        totals are each worth its expected share of the market's revenue, never fetched."""
+        worth = value(2 * self.share(score), change_rate(0, 0, 1.0), floor_days, floor_days)
+        return worth / max(credits, 1)
+
+
+def market(engine: sa.Engine, shops: Collection[str]) -> Market:
+    """The tracked shops' newest 30-day lists, summed per shop."""
     t = tables.shop_products
     if not shops:
-        return 0.0
+        return Market({})
     newest = (
         sa.select(t.c.shop_id, sa.func.max(t.c.snapshot_date).label("day"))
         .where(t.c.period == LIST_PERIOD, t.c.shop_id.in_(sorted(shops)))
         .group_by(t.c.shop_id)
         .subquery()
     )
-    query = sa.select(sa.func.coalesce(sa.func.sum(t.c.revenue), 0.0)).join(
-        newest,
-        sa.and_(
-            t.c.shop_id == newest.c.shop_id,
-            t.c.snapshot_date == newest.c.day,
-            t.c.period == LIST_PERIOD,
-        ),
+    query = (
+        sa.select(t.c.shop_id, sa.func.coalesce(sa.func.sum(t.c.revenue), 0.0))
+        .join(
+            newest,
+            sa.and_(
+                t.c.shop_id == newest.c.shop_id,
+                t.c.snapshot_date == newest.c.day,
+                t.c.period == LIST_PERIOD,
+            ),
+        )
+        .group_by(t.c.shop_id)
     )
     with engine.connect() as conn:
-        return float(conn.execute(query).scalar_one())
-
-
-def worth_per_credit(score: float, market: float, credits: int, floor_days: int) -> float:
-    """A candidate's first fetch in the refresh policy's currency: its lists and its totals
-    are each worth its expected share of the market's revenue, never fetched before."""
-    share = score / market if market > 0 else 1.0
-    return value(2 * share, change_rate(0, 0, 1.0), floor_days, floor_days) / max(credits, 1)
+        return Market({str(shop): float(revenue) for shop, revenue in conn.execute(query)})
 
 
 def candidate_routes(engine: sa.Engine, shops: Collection[str], page_size: int) -> list[Observed]:
     """The waiting candidate shops as routes of the day's plan: each its whole first fetch,
-    weighted by its expected share of the market's revenue (its score, a lower bound),
-    counted twice (its lists and its totals), never fetched."""
+    weighted by its expected share of the market's revenue (`Market.share`), counted twice
+    (its lists and its totals), never fetched."""
     t = tables.discovery_candidates
     query = sa.select(t.c.id, t.c.score).where(
         t.c.entity == ENTITY, t.c.status == Status.WAITING.value, t.c.score > 0
@@ -132,17 +160,12 @@ def candidate_routes(engine: sa.Engine, shops: Collection[str], page_size: int) 
         waiting = [(str(i), float(s)) for i, s in conn.execute(query) if str(i) not in shops]
     if not waiting:
         return []
-    market = market_revenue(engine, shops)
+    seen = market(engine, shops)
     credits = first_fetch_credits(typical_pages(engine, page_size))
     prior = change_rate(0, 0, 1.0)
     return [
         Observed(
-            Route(CANDIDATE, shop, 0),
-            None,
-            prior,
-            min(1.0, 2 * score / market) if market > 0 else 1.0,
-            credits,
-            candidate=True,
+            Route(CANDIDATE, shop, 0), None, prior, 2 * seen.share(score), credits, candidate=True
         )
         for shop, score in waiting
         if is_valid_id(shop)
@@ -167,7 +190,7 @@ def decide(
     cap: int,
     left: int,
     credits: int,
-    market: float,
+    market: Market,
     threshold: float | None,
     floor_days: int,
 ) -> list[Decision]:
@@ -197,7 +220,7 @@ def decide(
             why = "none of its products seen sold in 30 days"
         elif (
             threshold is not None
-            and (worth := worth_per_credit(c.score, market, credits, floor_days)) < threshold
+            and (worth := market.worth_per_credit(c.score, credits, floor_days)) < threshold
         ):
             why = (
                 f"worth {worth:.3g} per credit; the day's refresh pays {threshold:.3g} and more "
@@ -253,7 +276,7 @@ def shop_discovery_tick(
         cap=discovery.max_new_ids_per_tick,
         left=left,
         credits=credits,
-        market=market_revenue(engine, shops),
+        market=market(engine, shops),
         threshold=value_threshold(engine, today),
         floor_days=settings.floor_days,
     )
