@@ -52,32 +52,33 @@ def test_pages_come_from_the_last_known_total_and_hits_are_free(
     items = [
         (SOURCES["shop_products"], f"{SHOP}|30"),  # 120 rows: 3 pages, 2 fetched today
         (SOURCES["shop_products"], f"{OTHER}|7"),  # 30 rows (in February): 1 page, not fresh
-        (SOURCES["shop_products"], f"{OTHER}|30"),  # never fetched: 1 page
+        # never fetched: priced like the median list known (of 120 and 30 rows): 2 pages
+        (SOURCES["shop_products"], f"{OTHER}|30"),
         (SOURCES["shop_total"], f"{SHOP}|30"),  # fetched today
         (SOURCES["shop_total"], f"{SHOP}|7"),
         (SOURCES["shop_detail"], SHOP),
     ]
     plan = plan_partitions(engine, items, CreditTerms(credit_reserve=100, **LIMITS))
     assert plan.rows == (
-        AssetCost("shop_products", partitions=3, requests=5, cached=2),
+        AssetCost("shop_products", partitions=3, requests=6, cached=2),
         AssetCost("shop_total", partitions=2, requests=2, cached=1),
         AssetCost("shop_detail", partitions=1, requests=1, cached=0),
     )
-    assert (plan.requests, plan.cached, plan.credits) == (8, 3, 5)
+    assert (plan.requests, plan.cached, plan.credits) == (9, 3, 6)
     assert plan.spent_this_month == 3  # March only: 2 pages and a total
-    assert plan.credits_left == 1000 - 100 - 3 - 5
-    assert plan.wall_seconds == pytest.approx(5.0)
+    assert plan.credits_left == 1000 - 100 - 3 - 6
+    assert plan.wall_seconds == pytest.approx(6.0)
     assert plan.month_resets_on == dt.date(2026, 4, 1)
     assert plan.as_tags() == {
-        "tiktok/planned_requests": "8",
-        "tiktok/planned_credits": "5",
+        "tiktok/planned_requests": "9",
+        "tiktok/planned_credits": "6",
         "tiktok/planned_cached": "3",
-        "tiktok/credits_left": "892",
+        "tiktok/credits_left": "891",
     }
     refreshed = plan_partitions(
         engine, items, CreditTerms(credit_reserve=100, **LIMITS), force_refresh=True
     )
-    assert (refreshed.requests, refreshed.cached, refreshed.credits) == (8, 0, 8)
+    assert (refreshed.requests, refreshed.cached, refreshed.credits) == (9, 0, 9)
 
 
 def test_table_is_readable() -> None:
@@ -144,7 +145,7 @@ def test_plan_selection_resolves_assets_and_every_partition(
     assert [(r.asset, r.partitions, r.requests) for r in plan.rows] == [
         ("shop_detail", 2, 2),
         ("shop_total", 8, 8),
-        ("shop_products", 8, 10),  # SHOP|30 has 3 pages
+        ("shop_products", 8, 16),  # SHOP|30 3 pages, OTHER|7 1, the 6 unknown 2 (the median)
     ]
     plan = _plan(engine, instance, "key:product_*")
     assert [(r.asset, r.partitions) for r in plan.rows] == [
@@ -200,4 +201,4 @@ def test_plan_command_line(
     status, plan = plan_command(
         args, defs=_definitions(), instance=instance, engine=engine, settings=get_settings()
     )
-    assert (status, plan.credits) == (1, 20)  # 2 + 8 + 10 requests do not fit in 7
+    assert (status, plan.credits) == (1, 26)  # 2 + 8 + 16 requests do not fit in 7

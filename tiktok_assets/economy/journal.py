@@ -18,8 +18,9 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -336,6 +337,15 @@ def known_totals(
             period = json.loads(params).get("period")
             totals[(route, entity, period if isinstance(period, int) else None)] = int(total)
     return totals
+
+
+def typical_totals(totals: Mapping[TotalKey, int]) -> dict[str, int]:
+    """Per list route, the median `total` of its lists: what a list never answered is expected
+    to hold (a shop tracked today is priced like the shops already tracked)."""
+    by_route: dict[str, list[int]] = {}
+    for (route, _, _), total in totals.items():
+        by_route.setdefault(route, []).append(total)
+    return {route: int(statistics.median(values)) for route, values in by_route.items()}
 
 
 def last_known_total(

@@ -1,7 +1,8 @@
 """The cost planner: what materializing some partitions would cost, before anything is sent.
 
 For each partition it lists the requests the asset would make (list routes: as many pages
-as the last known `total` needs, 1 when unknown), counts those the request journal would
+as the last known `total` needs; for a list never answered, as many as the median list of
+that route needs, 1 when none is known), counts those the request journal would
 serve free, and sets the paid rest (1 credit each) against the month's remaining credits
 and the rate limit.
 """
@@ -29,7 +30,7 @@ from tiktok_assets import clock
 from tiktok_assets.api.ids import is_valid_id
 from tiktok_assets.catalog import SOURCES, AssetSource
 from tiktok_assets.economy.budget import CreditTerms, month_reset_date
-from tiktok_assets.economy.journal import credits_spent, fresh_keys, known_totals
+from tiktok_assets.economy.journal import credits_spent, fresh_keys, known_totals, typical_totals
 from tiktok_assets.economy.reconcile import Trust, standing
 from tiktok_assets.economy.sources import SOURCES_OF, derivations, listed_products
 from tiktok_assets.names import (
@@ -203,6 +204,7 @@ def plan_partitions(
     routes = {source.endpoint.route for source, _ in items}
     paged_routes = {source.endpoint.route for source, _ in items if source.endpoint.paged}
     totals = known_totals(engine, paged_routes) if paged_routes else {}
+    typical = typical_totals(totals)
     fresh = set() if force_refresh else fresh_keys(engine, routes=routes, max_age=max_age)
     foreseen = (
         _foreseen_derivations(engine, items, today)
@@ -213,7 +215,8 @@ def plan_partitions(
     counts: dict[str, list[int]] = {}
     for source, partition_key in items:
         entity_id, period = split_key(partition_key)
-        known = totals.get((source.endpoint.route, entity_id, period))
+        route = source.endpoint.route
+        known = totals.get((route, entity_id, period), typical.get(route))
         if is_valid_id(entity_id):
             requests = source.requests(entity_id, period, page_size=page_size, known_total=known)
         else:  # refused before any request; the fetch reports it for its partition

@@ -154,7 +154,7 @@ def candidate_routes(engine: sa.Engine, shops: Collection[str], page_size: int) 
     (its lists and its totals), never fetched."""
     t = tables.discovery_candidates
     query = sa.select(t.c.id, t.c.score).where(
-        t.c.entity == ENTITY, t.c.status == Status.WAITING.value, t.c.score > 0
+        t.c.entity == ENTITY, t.c.status == Status.WAITING.value
     )
     with engine.connect() as conn:
         waiting = [(str(i), float(s)) for i, s in conn.execute(query) if str(i) not in shops]
@@ -216,8 +216,6 @@ def decide(
             why = "shop discovery is off (TIKTOK_DISCOVER_SHOPS=0)"
         elif blocked is not None:
             why = blocked
-        elif c.score <= 0.0:
-            why = "none of its products seen sold in 30 days"
         elif (
             threshold is not None
             and (worth := market.worth_per_credit(c.score, credits, floor_days)) < threshold
