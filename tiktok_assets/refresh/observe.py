@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -308,6 +309,7 @@ def observe(
     stats = {a: _answers(engine, s, since) for a, s in SOURCES.items() if a != PRODUCT_HISTORY}
     histories = _history_fetches(engine)
     sizes = _shop_sizes(stats.get(SHOP_DETAIL, {}))
+    typical = {asset: _typical_size(stats.get(asset, {})) for asset in LIST_ASSETS}
     listed, on_lists = _newest_lists(engine, list(tracked.get("shop", ())), since)
     if not derive_from_lists:
         listed = {}
@@ -335,9 +337,25 @@ def observe(
                     for route in routes:
                         weight = _weight(route, worth, periods, riders)
                         observed.append(
-                            _observed(route, known, histories, weight, page_size, listed, sizes)
+                            _observed(
+                                route,
+                                known,
+                                histories,
+                                weight,
+                                page_size,
+                                listed,
+                                sizes,
+                                typical.get(asset),
+                            )
                         )
     return observed
+
+
+def _typical_size(lists: Mapping[Route, _Stats]) -> int | None:
+    """The median size of the newest answers of a list asset (prices a list never fetched
+    whose shop's profile is not known either)."""
+    sizes = [int(s.answers[-1][1][0]) for s in lists.values() if s.answers]
+    return int(statistics.median(sizes)) if sizes else None
 
 
 def _shop_sizes(details: Mapping[Route, _Stats]) -> dict[str, int]:
@@ -371,6 +389,7 @@ def _observed(
     page_size: int,
     listed: Mapping[str, Route],
     sizes: Mapping[str, int],
+    typical: int | None = None,
 ) -> Observed:
     if route.asset == PRODUCT_HISTORY:
         last = histories.get(route.entity_id)
@@ -383,6 +402,8 @@ def _observed(
         known_size = int(stats.answers[-1][1][0]) if stats.answers else None
         if known_size is None and route.asset == SHOP_PRODUCTS:
             known_size = sizes.get(route.entity_id)
+        if known_size is None:
+            known_size = typical
         if known_size is not None:
             cost = max(1, math.ceil((known_size + LIST_GROWTH) / page_size))
     free_with = listed.get(route.key) if route.asset == PRODUCT_TOTAL else None
