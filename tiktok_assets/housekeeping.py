@@ -13,15 +13,16 @@ ids that left the refresh (dormant ids leave the refresh, not history).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dagster import DagsterInstance
+    from dagster import DagsterInstance, RunRecord
 
 RUN_PAGE = 500
 """Runs read per query while looking for old ones."""
+STORAGE_ID_PAGE = 1000
+"""Newest materializations looked up per query."""
 
 
 class InvalidKeepDays(ValueError):
@@ -70,55 +71,57 @@ class PruneReport:
         )
 
 
-def _old_finished_runs(instance: DagsterInstance, cutoff: dt.datetime) -> Iterator[str]:
-    """Ids of runs that finished (success, failure, canceled) and were created before `cutoff`."""
+def _old_finished_runs(instance: DagsterInstance, cutoff: dt.datetime) -> list[RunRecord]:
+    """Runs that finished (success, failure, canceled) and were created before `cutoff`."""
     from dagster import DagsterRunStatus, RunsFilter
 
     finished = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
     runs_filter = RunsFilter(statuses=finished, created_before=cutoff)
+    records: list[RunRecord] = []
     cursor: str | None = None
     while True:
-        records = instance.get_run_records(filters=runs_filter, limit=RUN_PAGE, cursor=cursor)
-        for record in records:
-            yield record.dagster_run.run_id
-        if len(records) < RUN_PAGE:
-            return
-        cursor = records[-1].dagster_run.run_id
+        page = instance.get_run_records(filters=runs_filter, limit=RUN_PAGE, cursor=cursor)
+        records.extend(page)
+        if len(page) < RUN_PAGE:
+            return records
+        cursor = page[-1].dagster_run.run_id
 
 
-def newest_materializations(instance: DagsterInstance) -> tuple[set[int], set[str]]:
-    """(storage ids of the newest materialization of every partition, run ids of the newest
-    materialization of every unpartitioned asset), over every asset of the instance."""
-    from dagster import DagsterEventType
+def _horizon(records: list[RunRecord]) -> float:
+    """A timestamp after every event of these finished runs (their last end, plus a second)."""
+    ends = [r.end_time or r.update_timestamp.timestamp() for r in records]
+    return max(ends) + 1.0
 
-    storage_ids: set[int] = set()
-    run_ids: set[str] = set()
+
+def runs_holding_newest(instance: DagsterInstance, before: float) -> set[str]:
+    """Runs holding the newest materialization of a partition (or of an unpartitioned asset)
+    that happened before the timestamp `before`, over every asset of the instance.
+
+    Only those runs can be old: in a refresh that fetches every tracked id within the kept
+    days, they are the runs of ids that left the refresh (few), so this reads few events.
+    """
+    from dagster import AssetRecordsFilter, DagsterEventType
+
+    storage = instance.event_log_storage
+    runs: set[str] = set()
     for asset_key in instance.get_asset_keys():
-        latest = instance.event_log_storage.get_latest_storage_id_by_partition(
+        latest = storage.get_latest_storage_id_by_partition(
             asset_key, DagsterEventType.ASSET_MATERIALIZATION
         )
-        storage_ids.update(latest.values())
         if not latest:
             event = instance.get_latest_materialization_event(asset_key)
-            if event is not None and event.run_id:
-                run_ids.add(event.run_id)
-    return storage_ids, run_ids
-
-
-def _holds_newest(instance: DagsterInstance, run_id: str, newest: set[int]) -> bool:
-    """Whether any materialization of the run is the newest of its partition."""
-    from dagster import DagsterEventType
-
-    cursor: str | None = None
-    while True:
-        page = instance.get_records_for_run(
-            run_id, cursor=cursor, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=1000
-        )
-        if any(record.storage_id in newest for record in page.records):
-            return True
-        if not page.has_more:
-            return False
-        cursor = page.cursor
+            if event is not None and event.timestamp < before:
+                runs.add(event.run_id)
+            continue
+        ids = sorted(latest.values())
+        for start in range(0, len(ids), STORAGE_ID_PAGE):
+            chunk = ids[start : start + STORAGE_ID_PAGE]
+            records = instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=asset_key, storage_ids=chunk, before_timestamp=before),
+                limit=len(chunk),
+            ).records
+            runs.update(record.run_id for record in records)
+    return runs
 
 
 def prune_runs(
@@ -127,12 +130,13 @@ def prune_runs(
     """Delete the finished runs created before `before`, and their events, except those that
     hold the newest materialization of a partition or of an unpartitioned asset."""
     report = PruneReport(cutoff=before, dry_run=dry_run)
-    old = list(_old_finished_runs(instance, before))
+    old = _old_finished_runs(instance, before)
     if not old:
         return report
-    newest_ids, newest_runs = newest_materializations(instance)
-    for run_id in old:
-        if run_id in newest_runs or _holds_newest(instance, run_id, newest_ids):
+    keep = runs_holding_newest(instance, _horizon(old))
+    for record in old:
+        run_id = record.dagster_run.run_id
+        if run_id in keep:
             report.kept_run_ids.append(run_id)
             continue
         if not dry_run:
