@@ -497,9 +497,10 @@ def history_case(params: Params) -> Result:
                 "instance_bytes": _instance_bytes(home, "sqlite", None),
             }
             point.update(_timings(home, f"{ids[len(ids) // 2]}|7"))
+            point["discovery_tick_s"], point["discovery_new_ids"] = _sensor_tick(instance, params)
             out["days"][str(day)] = point
+            print(f"day {day}: {json.dumps(point)}", flush=True)
         out["build_seconds"] = round(build_seconds, 1)
-        out["discovery_tick_s"], out["discovery_new_ids"] = _sensor_tick(instance, params)
         keep = params.get("prune_keep_days")
         if keep and built > keep:
             out["prune"] = _prune(instance, home, made[built - keep], keep)
@@ -561,6 +562,7 @@ def run(quick: bool, timeout_scale: float = 1.0) -> Result:
                     templates[setting] = result["template"]
                 result.pop("template", None)
                 results["bytes"][f"{storage}/{setting}"] = result
+                print(f"bytes {storage}/{setting}: {json.dumps(result)}", flush=True)
         shops = _world(size).shop_ids()[:5]
         sizes = [(size["history_products"], size["history_days"])]
         sizes += [(n, [1]) for n in size["scale_products"]]
@@ -579,9 +581,9 @@ def run(quick: bool, timeout_scale: float = 1.0) -> Result:
                     "tick_shops": shops,
                     "prune_keep_days": size["prune_keep_days"] if len(days) > 1 else None,
                 }
-                results["history"][f"{setting}/{products}"] = run_case(
-                    "instance", "history", params, timeout=3600 * timeout_scale
-                )
+                result = run_case("instance", "history", params, timeout=3600 * timeout_scale)
+                results["history"][f"{setting}/{products}"] = result
+                print(f"history {setting}/{products}: {json.dumps(result)}", flush=True)
     return results
 
 
@@ -631,7 +633,7 @@ def report(results: Result) -> str:
                     p["status_warm_s"],
                     p["keys_s"],
                     p["partition_history_s"],
-                    f"{r.get('discovery_tick_s')} ({r.get('discovery_new_ids')} new ids)",
+                    f"{p['discovery_tick_s']} ({p['discovery_new_ids']} new ids)",
                 ]
             )
     timings = table(
