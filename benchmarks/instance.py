@@ -69,7 +69,7 @@ RUN_IDS = 1000
 """Products per run, as `TIKTOK_REFRESH_CHUNK_IDS` chunks the refresh."""
 MARKET = {"seed": 11, "creators": 10, "videos": 10}
 FULL = {
-    "bytes_shops": 20,
+    "bytes_shops": 6,
     "products_per_shop": [80, 120],
     "history_products": 5000,
     "history_days": [1, 30, 90],

@@ -5,9 +5,7 @@ warehouse is never touched, a bad `--keep-days` is a clear error."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from dagster import (
 )
 
 from tests.assets.support import count_rows, resources, run
+from tests.instance.support import partition_stats
 from tiktok_assets.assets.products import product_total
 from tiktok_assets.cli import main
 from tiktok_assets.housekeeping import (
@@ -29,24 +28,7 @@ from tiktok_assets.housekeeping import (
     prune_runs,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 ASSET = AssetKey("product_total")
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A DAGSTER_HOME with the project's embedded default `dagster.yaml`."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return home
-
-
-@pytest.fixture
-def instance(home: Path) -> Iterator[DagsterInstance]:
-    with DagsterInstance.from_config(str(home)) as instance:
-        yield instance
 
 
 def _materialize(sim, instance: DagsterInstance, warehouse: str, key: str) -> str:
@@ -63,24 +45,6 @@ def _newest(instance: DagsterInstance, partition: str) -> str | None:
     return records[0].run_id if records else None
 
 
-def _partition_stats(instance: DagsterInstance) -> dict[str, int]:
-    """`partitionStats` of product_total, as the asset page asks the GraphQL API for it."""
-    from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
-
-    query = """
-    query Stats($key: AssetKeyInput!) {
-      assetNodeOrError(assetKey: $key) {
-        ... on AssetNode { partitionStats { numMaterialized numFailed numPartitions } }
-      }
-    }"""
-    with define_out_of_process_context(
-        str(ROOT / "tiktok_assets" / "definitions.py"), "defs", instance
-    ) as context:
-        result = execute_dagster_graphql(context, query, {"key": {"path": ["product_total"]}})
-    assert not result.errors, result.errors
-    return result.data["assetNodeOrError"]["partitionStats"]
-
-
 def test_prune_deletes_old_runs_and_keeps_the_newest_of_every_partition(
     sim, instance: DagsterInstance, tmp_path: Path
 ) -> None:
@@ -95,7 +59,7 @@ def test_prune_deletes_old_runs_and_keeps_the_newest_of_every_partition(
     recent = [_materialize(sim, instance, warehouse, f"{k}|1") for k in (a, b)]
     rows = count_rows(warehouse, "product_total")
     journal = count_rows(warehouse, "api_calls")
-    assert _partition_stats(instance)["numMaterialized"] == 3
+    assert partition_stats(instance)["numMaterialized"] == 3
 
     report = prune_runs(instance, before=cutoff)
 
@@ -110,7 +74,7 @@ def test_prune_deletes_old_runs_and_keeps_the_newest_of_every_partition(
         b: recent[1],
         c: only_c,
     }
-    stats = _partition_stats(instance)
+    stats = partition_stats(instance)
     assert (stats["numMaterialized"], stats["numFailed"]) == (3, 0)
     # The warehouse keeps every row and every journal entry.
     assert count_rows(warehouse, "product_total") == rows
