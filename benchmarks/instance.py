@@ -3,7 +3,8 @@
 Two settings, measured by the same code in one run: `before` (Dagster's default SQLite event
 storage, one file per run plus an index holding a second copy of every asset event, and the
 seven metadata entries each partition's materialization carried) and `after` (the project's
-`dagster_home/dagster.yaml`, one consolidated event log, and `FetchRun._materialization_metadata`'s three).
+`dagster_home/dagster.yaml`, one consolidated event log, and the three entries of
+`FetchRun._materialization_metadata`).
 PostgreSQL (`deploy/dagster.yaml`) stores each event once either way; only the metadata differs.
 
 - `bytes` (real runs against the simulator over HTTP, in one process per setting and storage):
@@ -440,8 +441,7 @@ def _sensor_tick(instance: Any, params: Params) -> tuple[float, int]:
     from dagster import build_sensor_context
 
     from tiktok_assets.assets.shops import shop_products
-    from tiktok_assets.definitions import defs
-    from tiktok_assets.sensors import product_discovery_sensor
+    from tiktok_assets.definitions import defs as code_location
 
     shops = params["tick_shops"]
     instance.add_dynamic_partitions("shop_ids", shops)
@@ -449,6 +449,8 @@ def _sensor_tick(instance: Any, params: Params) -> tuple[float, int]:
     feed = _ranged(shop_products, instance, res, [f"{shops[0]}|1", f"{shops[-1]}|90"])
     if not feed.success:
         raise RuntimeError("materializing shop_products failed")
+    defs = code_location()
+    product_discovery_sensor = defs.get_repository_def().get_sensor_def("product_discovery_sensor")
     started = time.perf_counter()
     with build_sensor_context(
         instance=instance, definitions=defs, resources=dict(defs.resources)
