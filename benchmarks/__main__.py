@@ -31,6 +31,7 @@ BENCHMARKS = (
     "month",
     "reach",
     "loading",
+    "instance",
 )
 
 

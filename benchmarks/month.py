@@ -215,7 +215,7 @@ def _case(params: Params) -> Result:
                     gate = CreditBudgetResource(monthly_credit_limit=before + share)
                     pricing = Pricing.from_resources(bound.warehouse, bound.api, gate)
                 requests = day_requests(instance, pricing, settings, lines.append)
-                execute(defs, instance, requests, lines.append)
+                execute(defs, instance, requests, lines.append, engine)
                 found = discovery_tick(
                     instance,
                     cursor,
@@ -231,7 +231,7 @@ def _case(params: Params) -> Result:
                 for add in found.dynamic_partitions_requests or []:
                     instance.add_dynamic_partitions(add.partitions_def_name, add.partition_keys)
                 if found.run_requests:
-                    execute(defs, instance, found.run_requests, lines.append)
+                    execute(defs, instance, found.run_requests, lines.append, engine)
                 spent = credits_spent(engine, today) - before
             m = _measure(world, url, today)
             for pid in m["stored_top"]:

@@ -69,12 +69,8 @@ CREDITS_LEFT_TAG = "tiktok/credits_left"
 
 SNAPSHOT_DATE_KEY = "snapshot_date"
 """The day of the answer behind the partition's rows (ISO date)."""
-CREDITS_KEY = "tiktok/credits"
-REQUESTS_KEY = "tiktok/requests"
-CACHE_HITS_KEY = "tiktok/cache_hits"
 SOURCE_KEY = "tiktok/source"
 """Where the numbers came from: `api`, or the answer of the day they were derived from."""
-SOURCE_CALL_ID_KEY = "tiktok/source_call_id"
 
 # -- metadata of discovery observations -------------------------------------------------------
 

@@ -106,3 +106,10 @@ def test_the_daemon_settings_match_the_instance_config() -> None:
     )
     for section in ("backfills", "sensors", "schedules"):
         assert _snake_keys(daemon[section]) | {"use_threads": True} == INSTANCE[section], section
+
+
+def test_the_tick_retention_matches_the_instance_config() -> None:
+    retention = VALUES["retention"]
+    assert retention["enabled"] is True
+    for kind in ("schedule", "sensor"):
+        assert retention[kind]["purgeAfterDays"] == INSTANCE["retention"][kind]["purge_after_days"]

@@ -103,6 +103,7 @@ def test_the_deploy_config_runs_an_instance_on_postgres(
         assert not instance.run_retries_retry_on_asset_or_op_failure
         assert instance.get_backfill_settings()["use_threads"]
         assert instance.get_sensor_settings()["use_threads"]
+        _assert_tick_retention(instance)
 
         # The pool's limit can be set on its own, and a step's claim honours it.
         instance.event_log_storage.set_concurrency_slots(API_POOL, 3)
@@ -115,15 +116,41 @@ def test_the_deploy_config_runs_an_instance_on_postgres(
         instance.dispose()
 
 
-def test_the_embedded_default_loads_on_sqlite(tmp_path: Path) -> None:
+def _assert_tick_retention(instance: DagsterInstance) -> None:
+    """Schedule ticks kept 90 days, sensor ticks 90 (skipped ones 7): what both files say."""
+    from dagster._core.definitions.run_request import InstigatorType
+    from dagster._core.scheduler.instigation import TickStatus
+
+    schedule = instance.get_tick_retention_settings(InstigatorType.SCHEDULE)
+    assert set(schedule.values()) == {90}
+    sensor = instance.get_tick_retention_settings(InstigatorType.SENSOR)
+    assert sensor[TickStatus.SKIPPED] == 7
+    assert sensor[TickStatus.SUCCESS] == sensor[TickStatus.FAILURE] == 90
+
+
+def test_the_embedded_default_loads_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path)))
     try:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        # One event log file: each event stored once, not in a run's file and the index.
+        assert type(instance.event_log_storage).__name__ == "ConsolidatedSqliteEventLogStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         pools = instance.get_concurrency_config().pool_config
         assert pools.default_pool_limit is not None and pools.default_pool_limit >= 1
+        assert instance.event_log_storage.supports_global_concurrency_limits
         assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
+        _assert_tick_retention(instance)
+
+        instance.report_runless_asset_event(
+            AssetMaterialization(AssetKey("embedded_check"), partition="a")
+        )
+        assert instance.get_latest_materialization_event(AssetKey("embedded_check")) is not None
+        assert (tmp_path / "event_log.db").is_file()
+        assert not (tmp_path / "history" / "runs" / "index.db").exists()
     finally:
         instance.dispose()
 

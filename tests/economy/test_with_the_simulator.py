@@ -17,6 +17,7 @@ from tiktok_assets.assets.shops import shop_products as shop_products_asset
 from tiktok_assets.definitions import defs as code_location
 from tiktok_assets.economy import plan_selection
 from tiktok_assets.economy.budget import CreditTerms
+from tiktok_assets.economy.journal import run_usage
 from tiktok_assets.warehouse import Warehouse
 
 
@@ -56,11 +57,7 @@ def test_a_backfill_stopped_by_the_credit_limit_pays_only_the_rest_on_rerun(
             expected["sales"],
             expected["avg_price"],
         )
-    hits = sum(
-        m.metadata["tiktok/cache_hits"].value
-        for m in rerun.asset_materializations_for_node("product_total")
-    )
-    assert hits == 30
+    assert run_usage(Warehouse(url=warehouse_url).engine, rerun.run_id).cache_hits == 30
 
 
 def test_the_plan_equals_what_materializing_spends(

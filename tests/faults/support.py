@@ -62,10 +62,11 @@ def materialized(result: ExecuteInProcessResult, asset: str) -> list[str]:
     return sorted(str(m.partition) for m in result.asset_materializations_for_node(asset))
 
 
-def cache_hits(result: ExecuteInProcessResult, asset: str) -> int:
-    return sum(
-        m.metadata["tiktok/cache_hits"].value for m in result.asset_materializations_for_node(asset)
-    )
+def cache_hits(result: ExecuteInProcessResult, warehouse_url: str) -> int:
+    """Answers the run served from the journal (its `api_calls` rows, as `run_usage` reads)."""
+    from tiktok_assets.economy.journal import run_usage
+
+    return run_usage(Warehouse(url=warehouse_url).engine, result.run_id).cache_hits
 
 
 @dataclasses.dataclass(frozen=True)

@@ -60,7 +60,7 @@ def test_a_rotated_key_stops_the_run_with_a_401_and_the_new_key_converges(
     # The first creator's answers came from the journal (no request); the next one hit the 401.
     written = materialized(result, "creator_total")
     assert written == sorted(f"{creators[0]}|{p}" for p in (1, 7, 30, 90))
-    assert cache_hits(result, "creator_total") == 4
+    assert cache_hits(result, warehouse_url) == 4
     assert "4 partition(s) were written and materialized; 7 were not attempted" in message
     assert sim.state.ledger.unauthorized == 1  # one request, then the run stopped
     assert sim.ledger(OLD_KEY)["credits_used"] == 4
@@ -73,7 +73,7 @@ def test_a_rotated_key_stops_the_run_with_a_401_and_the_new_key_converges(
     new = resources(sim, warehouse_url, key=NEW_KEY, max_concurrency=1, **FAST)
     again = run([creator_total], instance, new, key_range=key_range)
     assert again.success, failure_message(again)
-    assert cache_hits(again, "creator_total") == 4
+    assert cache_hits(again, warehouse_url) == 4
     assert sim.ledger(OLD_KEY)["credits_used"] + sim.ledger(NEW_KEY)["credits_used"] == 12
     assert reference.credits == 12
     assert_same_data(warehouse_url, reference)

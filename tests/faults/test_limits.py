@@ -86,7 +86,7 @@ def test_429s_without_retry_after_give_up_after_the_retries_and_a_rerun_complete
     sim.configure(rate_limit_per_minute=0)
     again = run([product_total], instance, res, key_range=key_range)
     assert again.success, failure_message(again)
-    assert cache_hits(again, "product_total") == SIM_RATE
+    assert cache_hits(again, warehouse_url) == SIM_RATE
     assert sim.ledger(KEY)["credits_used"] == reference.credits == 8
     assert_same_data(warehouse_url, reference)
     assert_no_answer_paid_twice(warehouse_url)
@@ -172,7 +172,7 @@ def test_a_credit_limit_reached_mid_list_keeps_whole_lists_and_the_rerun_pays_th
     sim.configure(monthly_credit_limit=20_000)
     again = run([creator_products], instance, res, key_range=key_range)
     assert again.success, failure_message(again)
-    assert cache_hits(again, "creator_products") == limit
+    assert cache_hits(again, warehouse_url) == limit
     assert sim.ledger(KEY)["credits_used"] == reference.credits
     assert_same_data(warehouse_url, reference)
     assert_no_answer_paid_twice(warehouse_url)

@@ -70,7 +70,7 @@ def test_drifting_fields_are_stored_as_sent_and_a_forced_refresh_converges(
     sim.configure(**{fault: False})
     for name, (asset, key) in parts.items():
         again = run([asset], instance, res, partition_key=key)
-        assert again.success and cache_hits(again, name) == 1
+        assert again.success and cache_hits(again, warehouse_url) == 1
         assert rows(warehouse_url, name) == [
             _expected(fault, name, r) for r in clean[name].tables[name]
         ]
@@ -79,6 +79,6 @@ def test_drifting_fields_are_stored_as_sent_and_a_forced_refresh_converges(
     # A forced refresh pays once more per partition and replaces the rows with a clean answer.
     for name, (asset, key) in parts.items():
         forced = run([asset], instance, res, partition_key=key, tags={FORCE_REFRESH_TAG: "true"})
-        assert forced.success and cache_hits(forced, name) == 0
+        assert forced.success and cache_hits(forced, warehouse_url) == 0
         assert_same_data(warehouse_url, clean[name])
     assert sim.ledger(KEY)["credits_used"] == 4

@@ -56,7 +56,7 @@ def test_one_answer_in_ten_is_a_500_and_the_backfill_still_completes(
 
     sim.configure(error_rate=0.0)
     again = run([product_total], instance, res, key_range=key_range)
-    assert again.success and cache_hits(again, "product_total") == 24
+    assert again.success and cache_hits(again, warehouse_url) == 24
     assert sim.ledger(KEY)["credits_used"] == reference.credits
     assert_same_data(warehouse_url, reference)
     assert_no_answer_paid_twice(warehouse_url)
@@ -116,7 +116,7 @@ def test_500s_past_the_retries_fail_their_lists_and_the_rerun_pays_only_missing_
     sim.configure(error_rate=0.0)
     again = run([shop_products], instance, res, key_range=key_range)
     assert again.success, failure_message(again)
-    assert cache_hits(again, "shop_products") == first_pages
+    assert cache_hits(again, warehouse_url) == first_pages
     # Pages fetched before a list failed were not paid again: the total is a clean run's.
     assert sim.ledger(KEY)["credits_used"] == reference.credits
     assert_same_data(warehouse_url, reference)
@@ -159,7 +159,7 @@ def test_a_body_that_is_not_json_fails_its_partition_and_is_paid_once_on_rerun(
     sim.configure(non_json_rate=0.0)
     again = run([video_metrics], instance, res, key_range=key_range)
     assert again.success, failure_message(again)
-    assert cache_hits(again, "video_metrics") == 9 - len(html)
+    assert cache_hits(again, warehouse_url) == 9 - len(html)
     assert sim.ledger(KEY)["credits_used"] == reference.credits
     assert int(journal(warehouse_url)["credits"].sum()) == reference.credits + len(html)
     assert_same_data(warehouse_url, reference)
@@ -221,7 +221,7 @@ def test_a_server_that_hangs_past_the_timeout(
 
     sim.configure(hang_rate=0.0)
     again = run([video_metrics], instance, res, key_range=key_range)
-    assert again.success and cache_hits(again, "video_metrics") == 6
+    assert again.success and cache_hits(again, warehouse_url) == 6
     assert sim.ledger(KEY)["credits_used"] == reference.credits + len(timeouts)
     assert_same_data(warehouse_url, reference)
     assert_no_answer_paid_twice(warehouse_url)

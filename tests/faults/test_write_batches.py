@@ -118,7 +118,7 @@ def test_a_failed_write_lets_the_batch_in_flight_reach_the_journal(
     sim.configure(latency_ms=0)
     again = run([creator_total], instance, res, key_range=key_range)
     assert again.success, failure_message(again)
-    assert cache_hits(again, "creator_total") == 2 * BATCH
+    assert cache_hits(again, warehouse_url) == 2 * BATCH
     assert sim.ledger(KEY)["credits_used"] == reference.credits == 12
     assert_same_data(warehouse_url, reference)
     assert_no_answer_paid_twice(warehouse_url)

@@ -55,14 +55,10 @@ from tiktok_assets.economy.reconcile import (
 from tiktok_assets.economy.resolve import resolve
 from tiktok_assets.economy.sources import API, SOURCES_OF, Day, Derivation, Resolution
 from tiktok_assets.names import (
-    CACHE_HITS_KEY,
-    CREDITS_KEY,
     DEFERRED_ROUTES_TAG,
     FORCE_REFRESH_TAG,
     PLAN_TAG,
-    REQUESTS_KEY,
     SNAPSHOT_DATE_KEY,
-    SOURCE_CALL_ID_KEY,
     SOURCE_KEY,
 )
 from tiktok_assets.partitions import split_key
@@ -490,18 +486,14 @@ class FetchRun:
             tally.outcomes.setdefault(check.name, []).append(check.rule(frame, pairs))
 
     def _materialization_metadata(self, f: Fetched, s: Shaped, day: dt.date) -> dict[str, Any]:
-        """What the catalog shows of one partition's materialization."""
-        out: dict[str, Any] = {
-            "dagster/row_count": len(s.rows),
-            SNAPSHOT_DATE_KEY: day.isoformat(),
-            CREDITS_KEY: f.usage.credits,
-            REQUESTS_KEY: f.usage.requests,
-            CACHE_HITS_KEY: f.usage.cache_hits,
-        }
+        """What the catalog shows of one partition's materialization: its rows, the day of its
+        numbers and (product totals and series) where they came from. It is stored in the
+        instance once per partition and day, so nothing more: credits, requests and journal
+        hits are the run's (its `api_calls` rows, `run_usage`), and the answer behind a row is
+        its `source_call_id` in the warehouse."""
+        out: dict[str, Any] = {"dagster/row_count": len(s.rows), SNAPSHOT_DATE_KEY: day.isoformat()}
         if self.derivable:
             out[SOURCE_KEY] = f.source
-            if f.answer is not None:
-                out[SOURCE_CALL_ID_KEY] = f.answer.call_id
         return out
 
     # -- 5. report ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 | `refresh` | `cli.refresh` | today's refresh, run on the instance (or its plan) |
 | `db` | `cli.db` | the warehouse's schema revision |
 | `export` | `cli.export` | a table to CSV or Parquet |
+| `instance prune` | `cli.instance` | delete old runs and their events from the instance |
 
 Each module's `register` adds its sub-command; the heavy imports (Dagster's instance,
 SQLAlchemy, the simulator's web server) happen in the command's run, so a command loads only
@@ -19,7 +20,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from tiktok_assets.cli import db, export, plan, refresh, sim, track
+from tiktok_assets.cli import db, export, instance, plan, refresh, sim, track
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="TikTok Shop market data as a Dagster code location: the project's commands.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (sim, track, plan, refresh, db, export):
+    for module in (sim, track, plan, refresh, db, export, instance):
         module.register(commands)
     return parser
 

@@ -22,15 +22,14 @@ from typing import TYPE_CHECKING, Any
 from tiktok_assets import clock
 from tiktok_assets.cli.common import fail, open_instance, open_warehouse, settings_or_none
 from tiktok_assets.names import (
-    CREDITS_KEY,
     DEFERRED_CREDITS_TAG,
     DEFERRED_ROUTES_TAG,
     RANGE_START_TAG,
-    REQUESTS_KEY,
     SOURCE_KEY,
 )
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
     from dagster import DagsterInstance, Definitions, RunRequest
 
     from tiktok_assets.economy.pricing import Pricing
@@ -92,9 +91,15 @@ def day_requests(
 
 
 def execute(
-    defs: Definitions, instance: DagsterInstance, requests: Sequence[RunRequest], out: Print
+    defs: Definitions,
+    instance: DagsterInstance,
+    requests: Sequence[RunRequest],
+    out: Print,
+    engine: sa.Engine,
 ) -> int:
     """Run the requests one after the other on the instance; print what they did."""
+    from tiktok_assets.economy.journal import run_usage
+
     sources: Counter[str] = Counter()
     requests_sent = credits = failed = 0
     for request in requests:
@@ -112,8 +117,9 @@ def execute(
         for event in result.get_asset_materialization_events():
             meta = event.materialization.metadata
             sources[str(getattr(meta.get(SOURCE_KEY), "value", "api"))] += 1
-            requests_sent += int(getattr(meta.get(REQUESTS_KEY), "value", 0))
-            credits += int(getattr(meta.get(CREDITS_KEY), "value", 0))
+        usage = run_usage(engine, result.run_id)  # the run's account, from the journal
+        requests_sent += usage.requests
+        credits += usage.credits
     by_source = ", ".join(f"{n:,} {s}" for s, n in sorted(sources.items())) or "none"
     out(
         f"{len(requests)} run(s), {failed} failed; partitions by source: {by_source}; "
@@ -159,7 +165,7 @@ def refresh_command(
             out(f"  would run {request.run_key}")
         out(f"{len(requests)} run(s) (dry run: nothing was requested)")
         return 0
-    return execute(defs, instance, requests, out)
+    return execute(defs, instance, requests, out, pricing.engine)
 
 
 def _say_deferred(requests: Sequence[RunRequest], out: Print) -> None:

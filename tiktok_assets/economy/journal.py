@@ -255,6 +255,27 @@ def credits_spent(engine: sa.Engine, month_of: dt.date) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+@dataclasses.dataclass(frozen=True)
+class RunUsage:
+    """What one Dagster run spent, from its journal rows: HTTP requests, credits, journal hits."""
+
+    requests: int
+    credits: int
+    cache_hits: int
+
+
+def run_usage(engine: sa.Engine, run_id: str) -> RunUsage:
+    """The journal's account of run `run_id` (a partition's materialization carries none)."""
+    query = sa.select(
+        sa.func.sum(sa.case((sa.not_(_c.cache_hit), 1), else_=0)),
+        sa.func.coalesce(sa.func.sum(_c.credits), 0),
+        sa.func.sum(sa.case((_c.cache_hit, 1), else_=0)),
+    ).where(_c.run_id == run_id)
+    with engine.connect() as conn:
+        requests, credits, hits = conn.execute(query).one()
+    return RunUsage(int(requests or 0), int(credits or 0), int(hits or 0))
+
+
 def spend_by_day(engine: sa.Engine, since: dt.date) -> pd.DataFrame:
     """One row per day since `since`: HTTP requests, credits, cache hits and failed requests."""
     http = sa.not_(_c.cache_hit)
