@@ -182,12 +182,13 @@ def _case(params: Params) -> Result:
                 before = credits_spent(engine, today)
                 share = pricing.allowance(today)[0]
                 planned = day_requests(instance, pricing, settings, lines.append)
-                execute(defs, instance, planned, lines.append)
+                execute(defs, instance, planned, lines.append, engine)
                 refreshed = credits_spent(engine, today) - before
 
                 discover = _Discovery(instance, pricing, discovery, settings, tracked_file)
                 discover.until_quiet(
-                    cursors, lambda runs, d=defs: execute(d, instance, runs, lines.append)
+                    cursors,
+                    lambda runs, d=defs, e=engine: execute(d, instance, runs, lines.append, e),
                 )
                 spent = credits_spent(engine, today) - before
                 tracked = tracked_ids(instance)
