@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,76 +110,113 @@ def _raw_shop(raw: Any) -> str | None:
     return str(value) if value is not None else None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Profile:
+    """A product's newest profile: its shop and its 30-day revenue."""
+
+    shop: str
+    revenue: float
+
+
+@dataclasses.dataclass(frozen=True)
+class _Credit:
+    """A row of a tracked creator's newest 30-day list: who sells which product, for what."""
+
+    creator: str
+    product: str
+    revenue: float
+    shop: str | None
+    """The shop its `raw` names, if the vendor sends one."""
+    day: dt.date
+
+
+def _profiles(
+    conn: sa.Connection,
+) -> tuple[dict[str, _Profile], dict[str, tuple[dt.date, dt.date]]]:
+    """(product → its newest profile, shop → the first and last day a profile named it)."""
+    t = tables.product_detail
+    span = sa.select(
+        t.c.shop_id, sa.func.min(t.c.snapshot_date), sa.func.max(t.c.snapshot_date)
+    ).group_by(t.c.shop_id)
+    seen = {
+        str(shop): (_as_date(first), _as_date(last))
+        for shop, first, last in conn.execute(span)
+        if shop is not None
+    }
+    newest = _newest_rows(t, "id").subquery()
+    query = sa.select(newest.c.id, newest.c.shop_id, newest.c.revenue)
+    profiles = {
+        str(pid): _Profile(str(shop), float(value or 0.0))
+        for pid, shop, value in conn.execute(query)
+        if shop is not None
+    }
+    return profiles, seen
+
+
+def _credits(conn: sa.Connection, creators: Collection[str]) -> list[_Credit]:
+    """The rows of the tracked `creators`' newest 30-day lists."""
+    t = tables.creator_products
+    rows = _newest_rows(t, "creator_id", "period").where(t.c.period == EVIDENCE_PERIOD)
+    return [
+        _Credit(
+            str(r.creator_id),
+            str(r.product_id),
+            float(r.revenue or 0.0),
+            _raw_shop(r.raw),
+            _as_date(r.snapshot_date),
+        )
+        for r in conn.execute(rows)
+        if str(r.creator_id) in creators
+    ]
+
+
+@dataclasses.dataclass
+class _Evidence:
+    """What is known of one shop, gathered row by row."""
+
+    first: dt.date
+    last: dt.date
+    products: set[str] = dataclasses.field(default_factory=set)
+    creators: set[str] = dataclasses.field(default_factory=set)
+    credit: float = 0.0
+
+    def seen(self, first: dt.date, last: dt.date) -> _Evidence:
+        self.first, self.last = min(self.first, first), max(self.last, last)
+        return self
+
+
 def shop_candidates(engine: sa.Engine, creators: Iterable[str]) -> list[Candidate]:
     """Every shop the profiles (and the tracked `creators`' lists) name, with its evidence,
     best first. Malformed shop ids are kept: the tick rejects them, by name."""
-    profiles = tables.product_detail
-    lists = tables.creator_products
-    tracked_creators = set(creators)
-    shop_of: dict[str, str] = {}
-    revenue: dict[str, float] = {}
-    seen: dict[str, tuple[dt.date, dt.date]] = {}
     with engine.connect() as conn:
-        span = sa.select(
-            profiles.c.shop_id,
-            sa.func.min(profiles.c.snapshot_date),
-            sa.func.max(profiles.c.snapshot_date),
-        ).group_by(profiles.c.shop_id)
-        for shop, first, last in conn.execute(span):
-            if shop is not None:
-                seen[str(shop)] = (_as_date(first), _as_date(last))
-        newest = _newest_rows(profiles, "id").subquery()
-        for pid, shop, value in conn.execute(
-            sa.select(newest.c.id, newest.c.shop_id, newest.c.revenue)
-        ):
-            if shop is not None:
-                shop_of[str(pid)] = str(shop)
-                revenue[str(pid)] = float(value or 0.0)
-        rows = _newest_rows(lists, "creator_id", "period").where(lists.c.period == EVIDENCE_PERIOD)
-        credited: list[tuple[str, str, float, str | None, dt.date]] = [
-            (
-                str(r.creator_id),
-                str(r.product_id),
-                float(r.revenue or 0.0),
-                _raw_shop(r.raw),
-                _as_date(r.snapshot_date),
-            )
-            for r in conn.execute(rows)
-            if str(r.creator_id) in tracked_creators
-        ]
-    evidence: dict[str, dict[str, Any]] = {}
-
-    def entry(shop: str, first: dt.date, last: dt.date) -> dict[str, Any]:
-        e = evidence.setdefault(
-            shop,
-            {"first": first, "last": last, "products": set(), "creators": set(), "credit": 0.0},
-        )
-        e["first"], e["last"] = min(e["first"], first), max(e["last"], last)
-        return e
-
-    for pid, shop in shop_of.items():
-        first, last = seen[shop]
-        entry(shop, first, last)["products"].add(pid)
-    for creator, pid, value, raw_shop, day in credited:
-        shop = shop_of.get(pid) or raw_shop
+        profiles, seen = _profiles(conn)
+        credits = _credits(conn, set(creators))
+    evidence: dict[str, _Evidence] = {}
+    for pid, profile in profiles.items():
+        first, last = seen[profile.shop]
+        evidence.setdefault(profile.shop, _Evidence(first, last)).products.add(pid)
+    for credit in credits:
+        shop = profiles[credit.product].shop if credit.product in profiles else credit.shop
         if shop is None:
             continue
-        e = entry(shop, day, day)
-        e["creators"].add(creator)
-        e["credit"] += value
-    out = [
+        e = evidence.setdefault(shop, _Evidence(credit.day, credit.day)).seen(
+            credit.day, credit.day
+        )
+        e.creators.add(credit.creator)
+        e.credit += credit.revenue
+    found = [
         Candidate(
             id=shop,
-            first_seen=e["first"],
-            last_seen=e["last"],
-            products_seen=len(e["products"]),
-            products_revenue=sum(revenue[p] for p in e["products"]),
-            creators_selling=len(e["creators"]),
-            creator_revenue=e["credit"],
+            first_seen=e.first,
+            last_seen=e.last,
+            products_seen=len(e.products),
+            products_revenue=sum(profiles[p].revenue for p in e.products),
+            creators_selling=len(e.creators),
+            creator_revenue=e.credit,
         )
         for shop, e in evidence.items()
     ]
-    return sorted(out, key=lambda c: c.rank_key)
+    return sorted(found, key=lambda c: c.rank_key)
 
 
 def previous(engine: sa.Engine, entity: str) -> dict[str, tuple[str, dt.date | None]]:
