@@ -13,8 +13,10 @@ posted before the month (a `tracked.yaml`). Every day:
    and shop discovery ticks, and their first fetches), round after round until no tick asks
    for a run: everything paced by the day's share.
 
-Two cases: `discovery` (the default: shops are discovered) and `seeds-only`
-(`TIKTOK_DISCOVER_SHOPS=0`: the behaviour before, only the seeded shops' lists).
+Three cases: `discovery` (the default: shops are discovered) and `seeds-only`
+(`TIKTOK_DISCOVER_SHOPS=0`: the behaviour before, only the seeded shops' lists), both from the
+issue's seeds, and `discovery-100-videos` (seeded with 100 videos instead of 10: seeds that
+can lead to most of the market, where the month's credits are what bounds the reach).
 
 Measured each day against the simulator's truth of that day (same seed, in-process):
 - GMV fresh: the share of the market's true 30-day GMV in products whose four totals (1, 7,
@@ -47,7 +49,10 @@ QUICK = {"seed": 7, "shops": 40, "products_per_shop": [80, 120], "days": 8}
 CREATORS, VIDEOS = 1_500, 5_000
 SEED_SHOPS, SEED_VIDEOS = 3, 10
 MONTHLY_CREDITS = 20_000
-CASES_ = ("discovery", "seeds-only")
+CASES_ = ("discovery", "seeds-only", "discovery-100-videos")
+SEED_VIDEOS_OF = {"discovery-100-videos": 100}
+"""Cases seeded with more videos than the issue's 10: how far the credits go when the seeds
+can reach most of the market."""
 MILESTONES = (14, 30)
 GOALS = {14: 0.60, 30: 0.75}
 
@@ -59,9 +64,9 @@ def _world(size: Params) -> Any:
     return World.from_config(SimConfig(creators=CREATORS, videos=VIDEOS, market="living", **config))
 
 
-def seeds(world: Any) -> dict[str, list[str]]:
-    """The first shops, and the first videos posted before the month, in id order."""
-    posted = sorted(world.posted_videos(FIRST_DAY))[:SEED_VIDEOS]
+def seeds(world: Any, videos: int = SEED_VIDEOS) -> dict[str, list[str]]:
+    """The first shops, and the first `videos` posted before the month, in id order."""
+    posted = sorted(world.posted_videos(FIRST_DAY))[:videos]
     return {"shop": world.shop_ids()[:SEED_SHOPS], "video": posted}
 
 
@@ -160,7 +165,7 @@ def _case(params: Params) -> Result:
     from tiktok_assets.tracking.tracked import tracked_ids
 
     world = _world(size)
-    seeded = seeds(world)
+    seeded = seeds(world, SEED_VIDEOS_OF.get(case, SEED_VIDEOS))
     tracked_file.write_text(
         "shops: [" + ", ".join(f'"{s}"' for s in seeded["shop"]) + "]\n"
         "videos: [" + ", ".join(f'"{v}"' for v in seeded["video"]) + "]\n"
@@ -184,11 +189,16 @@ def _case(params: Params) -> Result:
                 planned = day_requests(instance, pricing, settings, lines.append)
                 execute(defs, instance, planned, lines.append, engine)
                 refreshed = credits_spent(engine, today) - before
+                refresh_planned = _planned(planned)
+                planned_by_discovery: list[int] = []
 
                 discover = _Discovery(instance, pricing, discovery, settings, tracked_file)
                 discover.until_quiet(
                     cursors,
-                    lambda runs, d=defs, e=engine: execute(d, instance, runs, lines.append, e),
+                    lambda runs, d=defs, e=engine, p=planned_by_discovery: (
+                        execute(d, instance, runs, lines.append, e),
+                        p.append(_planned(runs)),
+                    ),
                 )
                 spent = credits_spent(engine, today) - before
                 tracked = tracked_ids(instance)
@@ -208,7 +218,9 @@ def _case(params: Params) -> Result:
                     "dormant": asleep.counts(),
                     "credits": spent,
                     "refresh_credits": refreshed,
+                    "refresh_planned": refresh_planned,
                     "discovery_credits": spent - refreshed,
+                    "discovery_planned": sum(planned_by_discovery),
                     "share": share,
                     "compared": compared,
                     "disagreeing": wrong,
@@ -233,6 +245,13 @@ def _case(params: Params) -> Result:
         "seconds": round(time.monotonic() - started, 1),
         "failed_runs": sum("FAILED" in line for line in lines),
     }
+
+
+def _planned(requests: Any) -> int:
+    """The credits the runs were planned at (their `tiktok/planned_credits` tags)."""
+    from tiktok_assets.names import PLANNED_CREDITS_TAG
+
+    return sum(int(r.tags.get(PLANNED_CREDITS_TAG, 0)) for r in requests)
 
 
 class _Discovery:
