@@ -52,7 +52,7 @@ def test_pages_come_from_the_last_known_total_and_hits_are_free(
     items = [
         (SOURCES["shop_products"], f"{SHOP}|30"),  # 120 rows: 3 pages, 2 fetched today
         (SOURCES["shop_products"], f"{OTHER}|7"),  # 30 rows (in February): 1 page, not fresh
-        # never fetched: priced like the median list known (of 120 and 30 rows): 2 pages
+        # never fetched: priced at the size 9 lists in 10 known do not exceed (120): 3 pages
         (SOURCES["shop_products"], f"{OTHER}|30"),
         (SOURCES["shop_total"], f"{SHOP}|30"),  # fetched today
         (SOURCES["shop_total"], f"{SHOP}|7"),
@@ -60,25 +60,25 @@ def test_pages_come_from_the_last_known_total_and_hits_are_free(
     ]
     plan = plan_partitions(engine, items, CreditTerms(credit_reserve=100, **LIMITS))
     assert plan.rows == (
-        AssetCost("shop_products", partitions=3, requests=6, cached=2),
+        AssetCost("shop_products", partitions=3, requests=7, cached=2),
         AssetCost("shop_total", partitions=2, requests=2, cached=1),
         AssetCost("shop_detail", partitions=1, requests=1, cached=0),
     )
-    assert (plan.requests, plan.cached, plan.credits) == (9, 3, 6)
+    assert (plan.requests, plan.cached, plan.credits) == (10, 3, 7)
     assert plan.spent_this_month == 3  # March only: 2 pages and a total
-    assert plan.credits_left == 1000 - 100 - 3 - 6
-    assert plan.wall_seconds == pytest.approx(6.0)
+    assert plan.credits_left == 1000 - 100 - 3 - 7
+    assert plan.wall_seconds == pytest.approx(7.0)
     assert plan.month_resets_on == dt.date(2026, 4, 1)
     assert plan.as_tags() == {
-        "tiktok/planned_requests": "9",
-        "tiktok/planned_credits": "6",
+        "tiktok/planned_requests": "10",
+        "tiktok/planned_credits": "7",
         "tiktok/planned_cached": "3",
-        "tiktok/credits_left": "891",
+        "tiktok/credits_left": "890",
     }
     refreshed = plan_partitions(
         engine, items, CreditTerms(credit_reserve=100, **LIMITS), force_refresh=True
     )
-    assert (refreshed.requests, refreshed.cached, refreshed.credits) == (9, 0, 9)
+    assert (refreshed.requests, refreshed.cached, refreshed.credits) == (10, 0, 10)
 
 
 def test_table_is_readable() -> None:
@@ -145,7 +145,7 @@ def test_plan_selection_resolves_assets_and_every_partition(
     assert [(r.asset, r.partitions, r.requests) for r in plan.rows] == [
         ("shop_detail", 2, 2),
         ("shop_total", 8, 8),
-        ("shop_products", 8, 16),  # SHOP|30 3 pages, OTHER|7 1, the 6 unknown 2 (the median)
+        ("shop_products", 8, 22),  # SHOP|30 3 pages, OTHER|7 1, the 6 unknown 3 each
     ]
     plan = _plan(engine, instance, "key:product_*")
     assert [(r.asset, r.partitions) for r in plan.rows] == [
@@ -201,4 +201,4 @@ def test_plan_command_line(
     status, plan = plan_command(
         args, defs=_definitions(), instance=instance, engine=engine, settings=get_settings()
     )
-    assert (status, plan.credits) == (1, 26)  # 2 + 8 + 16 requests do not fit in 7
+    assert (status, plan.credits) == (1, 32)  # 2 + 8 + 22 requests do not fit in 7

@@ -18,9 +18,8 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -360,13 +359,27 @@ def known_totals(
     return totals
 
 
+UNKNOWN_LIST_QUANTILE = 0.9
+"""A list never answered is priced at the size this share of the known lists do not exceed:
+a day that pays for new lists then spends no more than it planned (rather than a little less)."""
+
+
+def unknown_list_size(sizes: Sequence[int]) -> int | None:
+    """What a list never answered is expected to hold, from the sizes of the known lists of
+    its route (None when none is known)."""
+    if not sizes:
+        return None
+    ordered = sorted(sizes)
+    return ordered[min(len(ordered) - 1, int(UNKNOWN_LIST_QUANTILE * len(ordered)))]
+
+
 def typical_totals(totals: Mapping[TotalKey, int]) -> dict[str, int]:
-    """Per list route, the median `total` of its lists: what a list never answered is expected
-    to hold (a shop tracked today is priced like the shops already tracked)."""
+    """Per list route, the `total` a list never answered is priced at (`unknown_list_size`):
+    a shop tracked today is priced like the shops already tracked."""
     by_route: dict[str, list[int]] = {}
     for (route, _, _), total in totals.items():
         by_route.setdefault(route, []).append(total)
-    return {route: int(statistics.median(values)) for route, values in by_route.items()}
+    return {route: unknown_list_size(values) or 0 for route, values in by_route.items()}
 
 
 def last_known_total(

@@ -24,13 +24,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from tiktok_assets.catalog import SOURCES, AssetSource
+from tiktok_assets.economy.journal import unknown_list_size
 from tiktok_assets.jobs import families_of
 from tiktok_assets.names import (
     AGGREGATE_PERIODS,
@@ -352,10 +352,9 @@ def observe(
 
 
 def _typical_size(lists: Mapping[Route, _Stats]) -> int | None:
-    """The median size of the newest answers of a list asset (prices a list never fetched
-    whose shop's profile is not known either)."""
-    sizes = [int(s.answers[-1][1][0]) for s in lists.values() if s.answers]
-    return int(statistics.median(sizes)) if sizes else None
+    """What a list of this asset never fetched, whose shop's profile is not known either, is
+    priced at (`unknown_list_size` of the newest answers' sizes)."""
+    return unknown_list_size([int(s.answers[-1][1][0]) for s in lists.values() if s.answers])
 
 
 def _shop_sizes(details: Mapping[Route, _Stats]) -> dict[str, int]:

@@ -37,6 +37,7 @@ from dagster import AssetKey, DagsterInstance, SensorResult
 
 from tiktok_assets import clock
 from tiktok_assets.api.ids import is_valid_id
+from tiktok_assets.economy.journal import unknown_list_size
 from tiktok_assets.economy.pricing import Pricing
 from tiktok_assets.names import AGGREGATE_PERIODS, CREATOR_PRODUCTS, PRODUCT_DETAIL
 from tiktok_assets.partitions import IDS_BY_ENTITY
@@ -67,7 +68,8 @@ def first_fetch_credits(pages: int) -> int:
 
 
 def typical_pages(engine: sa.Engine, page_size: int) -> int:
-    """Pages of a tracked shop's list, at the median of the newest lists (1 when none)."""
+    """Pages of a shop's list never fetched, priced like the newest lists of the tracked
+    shops (`unknown_list_size`; 1 when none is known)."""
     t = tables.shop_products
     sizes = (
         sa.select(t.c.shop_id, t.c.snapshot_date, sa.func.count().label("size"))
@@ -85,9 +87,10 @@ def typical_pages(engine: sa.Engine, page_size: int) -> int:
     )
     with engine.connect() as conn:
         found = [int(n) for (n,) in conn.execute(query)]
-    if not found:
+    size = unknown_list_size(found)
+    if size is None:
         return 1
-    return max(1, math.ceil((statistics.median(found) + LIST_GROWTH) / page_size))
+    return max(1, math.ceil((size + LIST_GROWTH) / page_size))
 
 
 @dataclasses.dataclass(frozen=True)
